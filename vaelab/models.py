@@ -1,0 +1,270 @@
+"""The chapter's variational autoencoder in Keras 3 (``keras.ops`` only).
+
+Introduced in notebook 02, where every piece below is first written out by
+hand; later notebooks import it from here. Notebook 01 introduces
+:func:`build_autoencoder`, notebook 03 the chapter replica.
+
+Glossary (the same names everywhere in the course):
+
+``latent_dim``   size of the latent space (2 in the chapter: a plane)
+``z_mean``       mean of q(z|x), one vector per image
+``z_log_var``    log of the variance of q(z|x); σ = exp(½ · z_log_var)
+``beta``         weight of the KL term; ``beta=1`` gives the true negative ELBO
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import layers, ops
+
+from vaelab._checks import IMAGE_SHAPE, non_negative_float, positive_int
+
+#: Encoder + decoder parameters of the chapter's model at latent_dim=2.
+CHAPTER_PARAMETER_COUNT = 550_629
+#: The chapter's KL weight, applied to a per-pixel mean BCE (see notebook 03).
+CHAPTER_KL_WEIGHT = 5e-4
+#: Shape of the feature map the encoder flattens and the decoder rebuilds.
+FEATURE_SHAPE = (14, 14, 64)
+
+
+@keras.saving.register_keras_serializable(package="vaelab")
+class Sampling(layers.Layer):
+    """Draw z = z_mean + σ · ε with ε ~ N(0, I): the reparameterization trick.
+
+    σ = exp(``log_var_scale`` · z_log_var). The correct value is ½, since
+    z_log_var is a log *variance*; the chapter used 1 (σ = exp(z_log_var)),
+    which notebook 03 studies. ε comes from a ``keras.random.SeedGenerator``,
+    so a seeded model samples reproducibly on every backend.
+    """
+
+    def __init__(self, seed=None, log_var_scale: float = 0.5, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.log_var_scale = float(log_var_scale)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, z_mean, z_log_var):
+        epsilon = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
+        return z_mean + ops.exp(self.log_var_scale * z_log_var) * epsilon
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed, "log_var_scale": self.log_var_scale}
+
+
+def conv_features(inputs):
+    """The chapter's convolutional stack, shared by the VAE and the plain autoencoder."""
+    x = layers.Conv2D(32, 3, padding="same", activation="relu", name="conv_1")(inputs)
+    x = layers.Conv2D(64, 3, strides=2, padding="same", activation="relu", name="conv_2")(x)
+    x = layers.Conv2D(64, 3, padding="same", activation="relu", name="conv_3")(x)
+    x = layers.Conv2D(64, 3, padding="same", activation="relu", name="conv_4")(x)
+    x = layers.Flatten(name="flatten")(x)
+    return layers.Dense(32, activation="relu", name="dense")(x)
+
+
+def build_encoder(latent_dim: int = 2) -> keras.Model:
+    """The chapter's encoder: image → ``[z_mean, z_log_var]``; introduced in notebook 02."""
+    latent_dim = positive_int(latent_dim, "latent_dim")
+    inputs = keras.Input(shape=IMAGE_SHAPE, name="image")
+    features = conv_features(inputs)
+    z_mean = layers.Dense(latent_dim, name="z_mean")(features)
+    z_log_var = layers.Dense(latent_dim, name="z_log_var")(features)
+    return keras.Model(inputs, [z_mean, z_log_var], name="encoder")
+
+
+def build_decoder(latent_dim: int = 2) -> keras.Model:
+    """The chapter's decoder: z → Bernoulli means of shape (28, 28, 1); notebook 02."""
+    latent_dim = positive_int(latent_dim, "latent_dim")
+    inputs = keras.Input(shape=(latent_dim,), name="z")
+    x = layers.Dense(math.prod(FEATURE_SHAPE), activation="relu", name="dense")(inputs)
+    x = layers.Reshape(FEATURE_SHAPE, name="reshape")(x)
+    x = layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu", name="deconv")(x)
+    outputs = layers.Conv2D(1, 3, padding="same", activation="sigmoid", name="pixel_means")(x)
+    return keras.Model(inputs, outputs, name="decoder")
+
+
+def reconstruction_loss(x, reconstruction):
+    """Binary cross-entropy summed over pixels: −log p(x|z) in nats, one value per image."""
+    per_pixel = keras.losses.binary_crossentropy(x, reconstruction)  # mean over the channel axis (1)
+    return ops.sum(ops.reshape(per_pixel, (ops.shape(per_pixel)[0], -1)), axis=1)
+
+
+def kl_divergence(z_mean, z_log_var):
+    """KL(q(z|x) ‖ N(0, I)) in nats, summed over latent dimensions, one value per image."""
+    return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=1)
+
+
+def chapter_loss(x, reconstruction, z_mean, z_log_var):
+    """The chapter's loss, reproduced for notebook 03 ("spot the bug"): do not train with it.
+
+    A per-pixel *mean* BCE over the whole batch plus 5e-4 times the latent
+    *mean* of the KL integrand. Against a summed BCE this weighs the KL by
+    784 · 5e-4 · 2 / latent_dim (0.392 at latent_dim=2), not 1.
+    """
+    pixel_mean_bce = ops.mean(keras.losses.binary_crossentropy(ops.reshape(x, (-1,)), ops.reshape(reconstruction, (-1,))))
+    kl_term = -CHAPTER_KL_WEIGHT * ops.mean(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
+    return ops.mean(pixel_mean_bce + kl_term)
+
+
+@keras.saving.register_keras_serializable(package="vaelab")
+class VAE(keras.Model):
+    """Encoder + sampling + decoder, trained on the negative ELBO; introduced in notebook 02.
+
+    ``call(x)`` returns ``(z_mean, z_log_var)``; ``compute_loss`` samples z,
+    decodes it and returns the batch mean of
+
+        reconstruction_loss + beta · kl_loss      (nats per image)
+
+    which at ``beta=1`` is the negative ELBO. The metrics ``reconstruction_loss``
+    and ``kl_loss`` are always in nats per image. ``chapter_replica=True``
+    trains with the chapter's two mistakes (σ = exp(z_log_var) and
+    :func:`chapter_loss`) for notebook 03; never use it otherwise.
+    """
+
+    def __init__(self, encoder, decoder, beta: float = 1.0, chapter_replica: bool = False, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder = encoder
+        self.decoder = decoder
+        self.beta = non_negative_float(beta, "beta")
+        self.chapter_replica = bool(chapter_replica)
+        self.seed = seed
+        self.latent_dim = int(encoder.outputs[0].shape[-1])
+        self.sampler = Sampling(seed=seed, log_var_scale=1.0 if chapter_replica else 0.5, name="sampling")
+        self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
+        self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
+
+    def build(self, input_shape=None):
+        # The encoder and decoder are functional models and already built.
+        self.built = True
+
+    def call(self, inputs, training=False):
+        z_mean, z_log_var = self.encoder(inputs, training=training)
+        return z_mean, z_log_var
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        z_mean, z_log_var = y_pred
+        reconstruction = self.decoder(self.sampler(z_mean, z_log_var), training=training)
+        reconstruction_nats = reconstruction_loss(x, reconstruction)
+        kl_nats = kl_divergence(z_mean, z_log_var)
+        self.reconstruction_loss_tracker.update_state(reconstruction_nats)
+        self.kl_loss_tracker.update_state(kl_nats)
+        if self.chapter_replica:
+            return chapter_loss(x, reconstruction, z_mean, z_log_var)
+        return ops.mean(reconstruction_nats + self.beta * kl_nats)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "decoder": keras.saving.serialize_keras_object(self.decoder),
+            "beta": self.beta,
+            "chapter_replica": self.chapter_replica,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
+        config["decoder"] = keras.saving.deserialize_keras_object(config["decoder"])
+        return cls(**config)
+
+
+def default_optimizer(learning_rate: float = 1e-3) -> keras.optimizers.Optimizer:
+    """Adam, the optimizer vaelab trains with (see :func:`vaelab.training.train`)."""
+    return keras.optimizers.Adam(learning_rate=learning_rate)
+
+
+def build_vae(latent_dim: int = 2, beta: float = 1.0, chapter_replica: bool = False, seed=None,
+              learning_rate: float = 1e-3) -> VAE:
+    """The chapter's VAE, compiled and ready for :func:`vaelab.training.train`; notebook 02.
+
+    ``chapter_replica=True`` reproduces the chapter's σ and loss (notebook 03)
+    and compiles with the chapter's rmsprop.
+    """
+    vae = VAE(build_encoder(latent_dim), build_decoder(latent_dim), beta=beta,
+              chapter_replica=chapter_replica, seed=seed, name="vae")
+    optimizer = keras.optimizers.RMSprop() if chapter_replica else default_optimizer(learning_rate)
+    vae.compile(optimizer=optimizer)
+    return vae
+
+
+@keras.saving.register_keras_serializable(package="vaelab")
+def summed_binary_crossentropy(x, reconstruction):
+    """Loss of the plain autoencoder: BCE summed over pixels, in nats per image."""
+    return reconstruction_loss(x, reconstruction)
+
+
+@keras.saving.register_keras_serializable(package="vaelab")
+class Autoencoder(keras.Model):
+    """The classical (deterministic) autoencoder with the chapter's layers; notebook 01.
+
+    The encoder maps an image to one code ``z`` (no distribution, no sampling);
+    the decoder is exactly the VAE's.
+    """
+
+    def __init__(self, encoder, decoder, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder = encoder
+        self.decoder = decoder
+        self.latent_dim = int(encoder.outputs[0].shape[-1])
+
+    def build(self, input_shape=None):
+        self.built = True
+
+    def call(self, inputs, training=False):
+        return self.decoder(self.encoder(inputs, training=training), training=training)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "decoder": keras.saving.serialize_keras_object(self.decoder),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
+        config["decoder"] = keras.saving.deserialize_keras_object(config["decoder"])
+        return cls(**config)
+
+
+def build_autoencoder(latent_dim: int = 2, learning_rate: float = 1e-3) -> Autoencoder:
+    """A compiled classical autoencoder (same conv stack, one code z); notebook 01."""
+    latent_dim = positive_int(latent_dim, "latent_dim")
+    inputs = keras.Input(shape=IMAGE_SHAPE, name="image")
+    z = layers.Dense(latent_dim, name="z")(conv_features(inputs))
+    encoder = keras.Model(inputs, z, name="encoder")
+    autoencoder = Autoencoder(encoder, build_decoder(latent_dim), name="autoencoder")
+    autoencoder.compile(optimizer=default_optimizer(learning_rate), loss=summed_binary_crossentropy)
+    return autoencoder
+
+
+def load_vae(path, compile: bool = True) -> VAE:
+    """Load a VAE saved with ``vae.save("name.keras")`` (Keras ``safe_mode`` on); notebook 02.
+
+    A ``.weights.h5`` file holds no architecture: build the model first
+    (``build_vae(latent_dim=...)``) and call ``vae.load_weights(path)``.
+    """
+    from vaelab._checks import existing_file
+
+    path = existing_file(path, "saved model")
+    if path.name.endswith(".weights.h5"):
+        raise ValueError(
+            f"'{path.name}' holds only weights. Build the model first, then load them: "
+            "vae = build_vae(latent_dim=...); vae.load_weights(path)."
+        )
+    if path.suffix != ".keras":
+        raise ValueError(f"'{path.name}' is not a .keras file; save models with vae.save('name.keras').")
+    try:
+        model = keras.saving.load_model(path, compile=compile, safe_mode=True)
+    except Exception as error:
+        raise ValueError(
+            f"'{path}' could not be loaded as a Keras model ({type(error).__name__}: {str(error).splitlines()[0][:200]}). "
+            "Is it a complete .keras file saved by vaelab?"
+        ) from None
+    if not isinstance(model, VAE):
+        raise ValueError(f"'{path}' holds a {type(model).__name__}, not a vaelab VAE.")
+    return model

@@ -3,8 +3,11 @@
 Importing vaelab sets two environment defaults before Keras loads (both can be
 overridden by setting them first): ``KERAS_BACKEND=tensorflow`` and
 ``TF_CPP_MIN_LOG_LEVEL=2`` (no TensorFlow start-up log in the notebooks).
+The public names below are imported on first use, so ``import vaelab`` and the
+command line stay quick until Keras is really needed.
 """
 
+import importlib
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -12,26 +15,23 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __version__ = "0.1.0"
 
-from vaelab.data import load_fashion_mnist, load_mnist, load_npz  # noqa: E402
-from vaelab.decoding import decode, encode  # noqa: E402
-from vaelab.metrics import elbo_terms, log_likelihood, neg_elbo  # noqa: E402
-from vaelab.models import (  # noqa: E402
-    VAE,
-    Autoencoder,
-    Sampling,
-    build_autoencoder,
-    build_decoder,
-    build_encoder,
-    build_vae,
-    kl_divergence,
-    load_vae,
-    reconstruction_loss,
-)
-from vaelab.training import train  # noqa: E402
+_PUBLIC = {
+    "load_mnist": "data", "load_fashion_mnist": "data", "load_npz": "data",
+    "decode": "decoding", "encode": "decoding",
+    "elbo_terms": "metrics", "log_likelihood": "metrics", "neg_elbo": "metrics",
+    "VAE": "models", "Autoencoder": "models", "Sampling": "models", "build_autoencoder": "models",
+    "build_decoder": "models", "build_encoder": "models", "build_vae": "models",
+    "kl_divergence": "models", "load_vae": "models", "reconstruction_loss": "models",
+    "train": "training",
+}
+__all__ = sorted(_PUBLIC)
 
-__all__ = [
-    "VAE", "Autoencoder", "Sampling", "build_autoencoder", "build_decoder", "build_encoder",
-    "build_vae", "decode", "elbo_terms", "encode", "kl_divergence", "load_fashion_mnist",
-    "load_mnist", "load_npz", "load_vae", "log_likelihood", "neg_elbo", "reconstruction_loss",
-    "train",
-]
+
+def __getattr__(name):
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(f"vaelab.{_PUBLIC[name]}"), name)
+    raise AttributeError(f"module 'vaelab' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_PUBLIC])

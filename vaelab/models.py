@@ -133,6 +133,8 @@ class VAE(keras.Model):
         self.sampler = Sampling(seed=seed, log_var_scale=1.0 if chapter_replica else 0.5, name="sampling")
         self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
+        # Multiplies beta while training warms up (vaelab.training.KLWarmup); 1 otherwise.
+        self.kl_warmup = keras.Variable(1.0, trainable=False, name="kl_warmup")
 
     def build(self, input_shape=None):
         # The encoder and decoder are functional models and already built.
@@ -151,7 +153,7 @@ class VAE(keras.Model):
         self.kl_loss_tracker.update_state(kl_nats)
         if self.chapter_replica:
             return chapter_loss(x, reconstruction, z_mean, z_log_var)
-        return ops.mean(reconstruction_nats + self.beta * kl_nats)
+        return ops.mean(reconstruction_nats + (self.beta * self.kl_warmup) * kl_nats)
 
     def get_config(self):
         return {

@@ -20,6 +20,8 @@ from vaelab._checks import as_images, atomic_path, positive_int
 DEFAULT_BATCH_SIZE = 64
 DEFAULT_LEARNING_RATE = 1e-3
 DEFAULT_NUM_EPOCHS = 10
+DEFAULT_SCHEDULE = "warmup_cosine"
+DEFAULT_KL_WARMUP_EPOCHS = 1.0
 
 
 class StopOnNaN(keras.callbacks.Callback):
@@ -56,6 +58,58 @@ class StopOnNaN(keras.callbacks.Callback):
             )
 
 
+class WarmupCosineSchedule(keras.callbacks.Callback):
+    """Set the learning rate every step: linear warm-up, then cosine decay to 0.
+
+    ``peak`` is reached after ``warmup_fraction`` of all steps and the rate
+    falls to ``final_fraction`` × peak at the last step. With a fixed budget of
+    epochs this spends the large steps early and the careful ones late.
+    """
+
+    def __init__(self, peak: float, total_steps: int, warmup_fraction: float = 0.05,
+                 final_fraction: float = 0.0):
+        super().__init__()
+        self.peak = float(peak)
+        self.total_steps = max(1, int(total_steps))
+        self.warmup_steps = max(1, int(round(warmup_fraction * self.total_steps)))
+        self.final_fraction = float(final_fraction)
+        self.step = 0
+
+    def rate(self, step: int) -> float:
+        if step < self.warmup_steps:
+            return self.peak * (step + 1) / self.warmup_steps
+        progress = min(1.0, (step - self.warmup_steps) / max(1, self.total_steps - self.warmup_steps))
+        cosine = 0.5 * (1.0 + math.cos(math.pi * progress))
+        return self.peak * (self.final_fraction + (1.0 - self.final_fraction) * cosine)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.model.optimizer.learning_rate.assign(self.rate(self.step))
+        self.step += 1
+
+
+class KLWarmup(keras.callbacks.Callback):
+    """Raise the KL weight linearly from ``start`` to 1 over the first ``steps`` steps.
+
+    With the full KL weight from the first step, a 2-D VAE tends to pull every
+    code to the prior before the decoder can use it ("posterior collapse"),
+    and it then takes epochs to recover. The weight is 1 again when training ends.
+    """
+
+    def __init__(self, steps: int, start: float = 0.0):
+        super().__init__()
+        self.steps = max(1, int(steps))
+        self.start = float(start)
+        self.step = 0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        fraction = min(1.0, self.step / self.steps)
+        self.model.kl_warmup.assign(self.start + (1.0 - self.start) * fraction)
+        self.step += 1
+
+    def on_train_end(self, logs=None):
+        self.model.kl_warmup.assign(1.0)
+
+
 class BestWeightsCheckpoint(keras.callbacks.Callback):
     """Keep the best weights so far in ``directory/best.weights.h5``, written atomically."""
 
@@ -84,6 +138,9 @@ def train(
     callbacks=None,
     verbose="auto",
     checkpoint_dir=None,
+    learning_rate: float = DEFAULT_LEARNING_RATE,
+    schedule: str = DEFAULT_SCHEDULE,
+    kl_warmup_epochs: float = DEFAULT_KL_WARMUP_EPOCHS,
 ):
     """Train ``vae`` on ``x_train``; introduced in notebook 02. Returns the Keras ``History``.
 
@@ -107,10 +164,21 @@ def train(
     if validation_data is not None:
         x_val = validation_data[0] if isinstance(validation_data, (tuple, list)) else validation_data
         validation_data = (as_images(x_val, "validation images"),)
+    if schedule not in ("warmup_cosine", "constant"):
+        raise ValueError(f"schedule must be 'warmup_cosine' or 'constant', got {schedule!r}.")
+    if not (isinstance(learning_rate, (int, float)) and 0 < learning_rate < 1):
+        raise ValueError(f"learning_rate must be a number between 0 and 1, got {learning_rate!r}.")
     keras.utils.set_random_seed(int(seed))
 
     stop_on_nan = StopOnNaN()
     all_callbacks = [stop_on_nan, *(callbacks or [])]
+    steps_per_epoch = math.ceil(len(x_train) / batch_size)
+    if kl_warmup_epochs and hasattr(vae, "kl_warmup"):
+        all_callbacks.insert(0, KLWarmup(round(kl_warmup_epochs * steps_per_epoch)))
+    if schedule == "warmup_cosine":
+        all_callbacks.insert(0, WarmupCosineSchedule(learning_rate, steps_per_epoch * num_epochs))
+    else:
+        vae.optimizer.learning_rate.assign(learning_rate)
     if checkpoint_dir is not None:
         all_callbacks.append(BestWeightsCheckpoint(checkpoint_dir))
     history = keras.callbacks.History()

@@ -1,0 +1,215 @@
+"""Figures for every idea of the course (matplotlib, no global state).
+
+Every function takes ``ax=None`` (or makes its own figure), returns the figure
+or axes it drew on, and decodes through :func:`vaelab.decoding.decode`: one
+batched, compiled call, never ``predict`` in a loop. ``manifold_image`` and
+``plot_latent_manifold`` are introduced in notebook 04, ``plot_history`` in 02,
+``plot_reconstructions`` in 01, ``plot_interpolation`` in 05.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import norm
+
+from vaelab._checks import as_images, as_labels, positive_int
+from vaelab.decoding import decode, encode
+
+Z_LABELS = ("z₁", "z₂")
+
+
+def _new_axes(ax, figsize):
+    import matplotlib.pyplot as plt
+
+    if ax is not None:
+        return ax.figure, ax
+    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return fig, ax
+
+
+def grid_values(n: int = 15, grid: str = "quantile", extent: float | None = None) -> np.ndarray:
+    """The ``n`` latent coordinates along one axis of the manifold.
+
+    ``grid="quantile"`` (the chapter's choice): the Gaussian inverse CDF of ``n``
+    evenly spaced probabilities from 0.05 to 0.95, so each row holds the same
+    prior mass. ``grid="linear"``: evenly spaced from −extent to +extent
+    (extent defaults to 2).
+    """
+    n = positive_int(n, "n")
+    if grid == "quantile":
+        if extent is not None:
+            raise ValueError("extent only applies to grid='linear'; the quantile grid spans 5%-95% of the prior.")
+        return norm.ppf(np.linspace(0.05, 0.95, n))
+    if grid == "linear":
+        extent = 2.0 if extent is None else float(extent)
+        if not extent > 0:
+            raise ValueError(f"extent must be positive, got {extent}.")
+        return np.linspace(-extent, extent, n)
+    raise ValueError(f"grid must be 'quantile' or 'linear', got {grid!r}.")
+
+
+def manifold_image(decoder, n: int = 15, grid: str = "quantile", extent: float | None = None,
+                   fixed=None) -> np.ndarray:
+    """Decode an ``n`` × ``n`` grid of latent points into one ``(n·28, n·28)`` image.
+
+    Row i, column j shows z = (values[j], values[n-1-i]), so z₂ grows upwards as
+    on a plot. One batched decode. For latent_dim > 2, the grid spans the first
+    two dimensions and the others are held at ``fixed`` (zeros by default).
+    """
+    values = grid_values(n, grid, extent)
+    latent_dim = int(decoder.inputs[0].shape[-1])
+    z1, z2 = np.meshgrid(values, values[::-1])
+    z = np.zeros((n * n, latent_dim), dtype=np.float32)
+    if fixed is not None:
+        z[:] = np.asarray(fixed, dtype=np.float32).reshape(1, latent_dim)
+    z[:, 0] = z1.ravel()
+    if latent_dim > 1:
+        z[:, 1] = z2.ravel()
+    digits = decode(decoder, z)[..., 0]
+    size = digits.shape[1]
+    return digits.reshape(n, n, size, size).transpose(0, 2, 1, 3).reshape(n * size, n * size)
+
+
+def plot_latent_manifold(decoder, n: int = 15, grid: str = "quantile", extent: float | None = None,
+                         ax=None, figsize=(7, 7)):
+    """Draw :func:`manifold_image` with the z values on the axes; returns the axes."""
+    image = manifold_image(decoder, n=n, grid=grid, extent=extent)
+    values = grid_values(n, grid, extent)
+    fig, ax = _new_axes(ax, figsize)
+    ax.imshow(image, cmap="Greys_r", interpolation="nearest")
+    size = image.shape[0] // n
+    ticks = np.arange(n) * size + size / 2
+    step = max(1, n // 8)
+    ax.set_xticks(ticks[::step], [f"{v:.1f}" for v in values[::step]])
+    ax.set_yticks(ticks[::step], [f"{v:.1f}" for v in values[::-1][::step]])
+    ax.set_xlabel(Z_LABELS[0])
+    ax.set_ylabel(Z_LABELS[1])
+    ax.set_title(f"Decoded latent grid ({n}×{n}, {grid})")
+    return ax
+
+
+def plot_latent_scatter(encoder, x, y, num_ellipses: int = 0, ax=None, figsize=(6.5, 5.5), seed: int = 0):
+    """Scatter the test codes z_mean coloured by label; optional ±1σ ellipses of q(z|x)."""
+    from matplotlib.patches import Ellipse
+
+    x = as_images(x, "x")
+    y = as_labels(y, len(x), "y")
+    z_mean, z_log_var = encode(encoder, x)
+    if z_mean.shape[1] < 2:
+        raise ValueError("plot_latent_scatter needs latent_dim >= 2.")
+    fig, ax = _new_axes(ax, figsize)
+    points = ax.scatter(z_mean[:, 0], z_mean[:, 1], c=y, cmap="tab10", s=6, alpha=0.8,
+                        vmin=-0.5, vmax=9.5)
+    fig.colorbar(points, ax=ax, ticks=range(10), label="digit")
+    if num_ellipses:
+        sigma = np.exp(0.5 * z_log_var)
+        chosen = np.random.default_rng(seed).choice(len(x), size=min(num_ellipses, len(x)), replace=False)
+        for i in chosen:
+            ax.add_patch(Ellipse(z_mean[i, :2], 2 * sigma[i, 0], 2 * sigma[i, 1], fill=False, lw=1.2,
+                                 color="black"))
+    ax.set_xlabel(Z_LABELS[0])
+    ax.set_ylabel(Z_LABELS[1])
+    ax.set_title("Where each test digit lands (z_mean)")
+    return ax
+
+
+def _image_row(axes, images, title=None):
+    for ax, image in zip(axes, images):
+        ax.imshow(image[..., 0], cmap="Greys_r", vmin=0, vmax=1, interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if title:
+        axes[0].set_ylabel(title, rotation=0, ha="right", va="center")
+
+
+def plot_reconstructions(model, x, n: int = 8):
+    """Originals (top) and reconstructions (bottom) of the first ``n`` images; returns the figure.
+
+    For a VAE the reconstruction decodes z_mean (no sampling); for a plain
+    autoencoder it decodes the code z.
+    """
+    import matplotlib.pyplot as plt
+
+    n = positive_int(n, "n")
+    x = as_images(x, "x")[:n]
+    codes = encode_means(model, x)
+    reconstructions = decode(model.decoder, codes)
+    fig, axes = plt.subplots(2, len(x), figsize=(1.1 * len(x) + 1, 2.6), squeeze=False, layout="constrained")
+    _image_row(axes[0], x, "original")
+    _image_row(axes[1], reconstructions, "decoded")
+    return fig
+
+
+def encode_means(model, x) -> np.ndarray:
+    """The code of each image: z_mean for a VAE, z for a plain autoencoder."""
+    from vaelab.decoding import compiled_call
+
+    if isinstance(model.encoder.outputs, list) and len(model.encoder.outputs) == 2:
+        return encode(model.encoder, x)[0]
+    return compiled_call(model.encoder)(np.asarray(x, dtype=np.float32))
+
+
+def plot_prior_samples(decoder, n: int = 16, seed: int = 0):
+    """Decode ``n`` points drawn from the prior N(0, I); returns the figure."""
+    import matplotlib.pyplot as plt
+
+    n = positive_int(n, "n")
+    latent_dim = int(decoder.inputs[0].shape[-1])
+    z = np.random.default_rng(seed).standard_normal((n, latent_dim)).astype(np.float32)
+    images = decode(decoder, z)
+    columns = min(n, 8)
+    rows = -(-n // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(1.1 * columns, 1.1 * rows + 0.4), squeeze=False,
+                             layout="constrained")
+    for ax in axes.ravel()[n:]:
+        ax.axis("off")
+    _image_row(axes.ravel()[:n], images)
+    fig.suptitle("Samples from the prior z ~ N(0, I)")
+    return fig
+
+
+def interpolate(model, x_a, x_b, steps: int = 9) -> np.ndarray:
+    """Images decoded along the straight line between the codes of ``x_a`` and ``x_b``."""
+    steps = positive_int(steps, "steps")
+    pair = as_images(np.stack([np.asarray(x_a), np.asarray(x_b)]), "x_a and x_b", notify=False) \
+        if np.ndim(x_a) == 3 else as_images(np.concatenate([x_a, x_b]), "x_a and x_b", notify=False)
+    codes = encode_means(model, pair)
+    t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
+    return decode(model.decoder, (1 - t) * codes[0] + t * codes[1])
+
+
+def plot_interpolation(model, x_a, x_b, steps: int = 9):
+    """One row: the decoded path from ``x_a`` to ``x_b`` in latent space; returns the figure."""
+    import matplotlib.pyplot as plt
+
+    images = interpolate(model, x_a, x_b, steps)
+    fig, axes = plt.subplots(1, len(images), figsize=(1.1 * len(images), 1.5), squeeze=False,
+                             layout="constrained")
+    _image_row(axes[0], images)
+    for ax, t in zip(axes[0], np.linspace(0, 1, len(images))):
+        ax.set_title(f"t={t:.2f}", fontsize=8)
+    return fig
+
+
+def plot_history(history, ax=None, figsize=(7, 3.5)):
+    """Loss, reconstruction and KL per epoch (train solid, validation dashed); returns the axes.
+
+    Takes a Keras ``History`` or its ``.history`` dict.
+    """
+    logs = getattr(history, "history", history)
+    if not isinstance(logs, dict) or "loss" not in logs:
+        raise ValueError("plot_history needs a Keras History (what train() returns) or its .history dict.")
+    if not logs["loss"]:
+        raise ValueError("The history is empty: train for at least one epoch first.")
+    fig, ax = _new_axes(ax, figsize)
+    epochs = np.arange(1, len(logs["loss"]) + 1)
+    for key, color in (("loss", "C0"), ("reconstruction_loss", "C1"), ("kl_loss", "C2")):
+        if key in logs:
+            ax.plot(epochs, logs[key], color=color, marker="o", label=key)
+        if "val_" + key in logs:
+            ax.plot(epochs, logs["val_" + key], color=color, ls="--", marker="x", label="val_" + key)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("nats per image")
+    ax.legend(fontsize=8, ncols=2)
+    ax.grid(alpha=0.3)
+    return ax

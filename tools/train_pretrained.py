@@ -52,8 +52,11 @@ def main(argv=None) -> int:
         "held_out_log_likelihood_first_200": round(log_likelihood(vae, x_test[:200]), 2),
         "final_train_loss": round(float(history.history["loss"][-1]), 2),
     }
+    # Ship the model's weights only: an uncompiled copy has no optimizer state to save.
+    bare = build_vae(latent_dim=args.latent_dim, beta=args.beta, compile=False)
+    bare.set_weights(vae.get_weights())
     with atomic_path(OUT / f"{args.name}.weights.h5") as tmp:
-        vae.save_weights(tmp)
+        bare.save_weights(tmp)
     write_text_atomic(OUT / f"{args.name}.json", json.dumps(info, indent=1) + "\n")
     print(json.dumps(info, indent=1))
     return 0

@@ -135,6 +135,9 @@ class VAE(keras.Model):
         self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
         # Multiplies beta while training warms up (vaelab.training.KLWarmup); 1 otherwise.
         self.kl_warmup = keras.Variable(1.0, trainable=False, name="kl_warmup")
+        # The encoder and decoder are built functional models, so this model is built too:
+        # load_weights works on a fresh model.
+        self.built = True
 
     def build(self, input_shape=None):
         # The encoder and decoder are functional models and already built.
@@ -173,21 +176,29 @@ class VAE(keras.Model):
         return cls(**config)
 
 
-def default_optimizer(learning_rate: float = 1e-3) -> keras.optimizers.Optimizer:
-    """Adam, the optimizer vaelab trains with (see :func:`vaelab.training.train`)."""
-    return keras.optimizers.Adam(learning_rate=learning_rate)
+def default_optimizer(learning_rate: float = 2e-3) -> keras.optimizers.Optimizer:
+    """RMSprop, the optimizer vaelab trains with (why: see :func:`vaelab.training.train`)."""
+    return keras.optimizers.RMSprop(learning_rate=learning_rate)
 
 
 def build_vae(latent_dim: int = 2, beta: float = 1.0, chapter_replica: bool = False, seed=None,
-              learning_rate: float = 1e-3) -> VAE:
+              learning_rate: float = 2e-3, compile: bool = True) -> VAE:
     """The chapter's VAE, compiled and ready for :func:`vaelab.training.train`; notebook 02.
 
     ``chapter_replica=True`` reproduces the chapter's σ and loss (notebook 03)
-    and compiles with the chapter's rmsprop.
+    and compiles with the chapter's rmsprop. ``compile=False`` leaves it
+    uncompiled (to load weights first; then call :func:`compile_vae`).
     """
     vae = VAE(build_encoder(latent_dim), build_decoder(latent_dim), beta=beta,
               chapter_replica=chapter_replica, seed=seed, name="vae")
-    optimizer = keras.optimizers.RMSprop() if chapter_replica else default_optimizer(learning_rate)
+    if compile:
+        compile_vae(vae, learning_rate)
+    return vae
+
+
+def compile_vae(vae: VAE, learning_rate: float = 2e-3) -> VAE:
+    """Compile ``vae`` with vaelab's optimizer (rmsprop at the chapter's rate for the replica)."""
+    optimizer = keras.optimizers.RMSprop(1e-3) if vae.chapter_replica else default_optimizer(learning_rate)
     vae.compile(optimizer=optimizer)
     return vae
 
@@ -211,6 +222,7 @@ class Autoencoder(keras.Model):
         self.encoder = encoder
         self.decoder = decoder
         self.latent_dim = int(encoder.outputs[0].shape[-1])
+        self.built = True
 
     def build(self, input_shape=None):
         self.built = True
@@ -233,7 +245,7 @@ class Autoencoder(keras.Model):
         return cls(**config)
 
 
-def build_autoencoder(latent_dim: int = 2, learning_rate: float = 1e-3) -> Autoencoder:
+def build_autoencoder(latent_dim: int = 2, learning_rate: float = 2e-3) -> Autoencoder:
     """A compiled classical autoencoder (same conv stack, one code z); notebook 01."""
     latent_dim = positive_int(latent_dim, "latent_dim")
     inputs = keras.Input(shape=IMAGE_SHAPE, name="image")

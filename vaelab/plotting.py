@@ -213,3 +213,41 @@ def plot_history(history, ax=None, figsize=(7, 3.5)):
     ax.legend(fontsize=8, ncols=2)
     ax.grid(alpha=0.3)
     return ax
+
+
+def live_history_plot(figsize=(7, 3.2)):
+    """A Keras callback that redraws :func:`plot_history` in place after every epoch; notebook 02.
+
+    Pass it to ``train(..., callbacks=[live_history_plot()])``. The figure is
+    shown once and then updated through its display handle, not appended.
+    """
+    import keras
+
+    class LiveHistoryPlot(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            import matplotlib.pyplot as plt
+
+            self.logs = {}
+            with plt.ioff():
+                self.figure, self.ax = plt.subplots(figsize=figsize, layout="constrained")
+            self.handle = None
+
+        def on_epoch_end(self, epoch, logs=None):
+            from IPython.display import display
+
+            for key, value in (logs or {}).items():
+                self.logs.setdefault(key, []).append(float(value))
+            self.ax.clear()
+            plot_history(self.logs, ax=self.ax)
+            self.ax.set_title(f"after epoch {epoch + 1}")
+            if self.handle is None:
+                self.handle = display(self.figure, display_id=True)
+            else:
+                self.handle.update(self.figure)
+
+        def on_train_end(self, logs=None):
+            import matplotlib.pyplot as plt
+
+            plt.close(self.figure)
+
+    return LiveHistoryPlot()

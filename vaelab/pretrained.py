@@ -29,9 +29,9 @@ def metadata(name: str = "mnist") -> dict:
 
 def load_vae(name: str = "mnist"):
     """The pretrained VAE ``name`` (built with ``build_vae`` and its weights loaded)."""
-    from vaelab.models import build_vae
+    from vaelab.models import build_vae, compile_vae
 
     info = metadata(name)
-    vae = build_vae(latent_dim=info["latent_dim"], beta=info["beta"])
+    vae = build_vae(latent_dim=info["latent_dim"], beta=info["beta"], compile=False)
     vae.load_weights(_directory() / f"{name}.weights.h5")
-    return vae
+    return compile_vae(vae)

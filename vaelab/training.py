@@ -17,11 +17,11 @@ import numpy as np
 from vaelab._checks import as_images, atomic_path, positive_int
 
 #: Defaults of :func:`train`, chosen by ``benchmarks/train_speed.py`` (see its README).
-DEFAULT_BATCH_SIZE = 64
-DEFAULT_LEARNING_RATE = 1e-3
-DEFAULT_NUM_EPOCHS = 10
+DEFAULT_BATCH_SIZE = 16
+DEFAULT_LEARNING_RATE = 2e-3
+DEFAULT_NUM_EPOCHS = 5
 DEFAULT_SCHEDULE = "warmup_cosine"
-DEFAULT_KL_WARMUP_EPOCHS = 1.0
+DEFAULT_KL_WARMUP_EPOCHS = 0.0
 
 
 class StopOnNaN(keras.callbacks.Callback):

@@ -1,0 +1,173 @@
+"""A real JupyterLab and a real Voilà page in headless Chromium: run, drag a slider, see the digit change.
+
+Needs Debian's Chromium (``/usr/bin/chromium`` or ``$VAELAB_CHROMIUM``). Without it the tests
+are skipped, except in CI (``CI=true``), where that is a failure. Each run writes screenshots
+and the measured slider → paint latencies to ``artifacts/``.
+"""
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "artifacts"
+CHROMIUM = os.environ.get("VAELAB_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        pytest.fail(f"Chromium is missing at {CHROMIUM}: .ci/run must install it", pytrace=False)
+    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set VAELAB_CHROMIUM)",
+                allow_module_level=True)
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_http(url: str, process, timeout: float = 90.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with status {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("lab")
+    shutil.copy(ROOT / "notebooks" / "explorer_app.ipynb", folder / "explorer_app.ipynb")
+    return folder
+
+
+def _server(command, url, cwd):
+    env = {**os.environ, "VAELAB_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "2", "JUPYTER_PLATFORM_DIRS": "1"}
+    log = open(cwd / f"server-{secrets.token_hex(3)}.log", "w")
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_http(url, process)
+    except Exception:
+        process.terminate()
+        log.close()
+        raise RuntimeError(Path(log.name).read_text()[-3000:])
+    return process, log
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+LATENCY_PROBE = """
+(img) => {
+  window.__moves = []; window.__paints = [];
+  document.addEventListener('pointermove', () => window.__moves.push(performance.now()), true);
+  new MutationObserver(() => {
+    requestAnimationFrame(() => window.__paints.push(performance.now()));
+  }).observe(img, {attributes: true, attributeFilter: ['src']});
+}
+"""
+
+
+def drag_slider(page, root, steps=40):
+    """Drag the first slider handle to the right in small steps; return slider→paint latencies (ms)."""
+    image = root.locator(".widget-image, img.jupyter-widgets").first
+    image.wait_for(state="visible", timeout=180_000)
+    before = image.get_attribute("src")
+    image.evaluate(LATENCY_PROBE)
+    handle = root.locator(".widget-slider .noUi-handle, .widget-hslider .noUi-handle").first
+    box = handle.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for i in range(1, steps + 1):
+        page.mouse.move(x + 3 * i, y)
+        page.wait_for_timeout(60)
+    page.mouse.up()
+    page.wait_for_function("(before) => document.querySelector('.widget-image, img.jupyter-widgets').src !== before",
+                           arg=before, timeout=30_000)
+    page.wait_for_timeout(500)
+    moves, paints = page.evaluate("[window.__moves, window.__paints]")
+    latencies = []
+    for moved in moves:
+        later = [p for p in paints if p >= moved]
+        if later:
+            latencies.append(later[0] - moved)
+    return before, image.get_attribute("src"), latencies
+
+
+def record(name, latencies):
+    ARTIFACTS.mkdir(exist_ok=True)
+    ordered = sorted(latencies)
+    summary = {"count": len(ordered)}
+    if ordered:
+        summary.update(median_ms=round(ordered[len(ordered) // 2], 1),
+                       p95_ms=round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 1))
+    (ARTIFACTS / f"{name}-latency.json").write_text(json.dumps(summary, indent=1))
+    print(name, summary)
+
+
+def test_jupyterlab_explorer(browser, workdir):
+    port, token = free_port(), secrets.token_hex(16)
+    command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+               f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={workdir}",
+               "--LabApp.news_url=", "--ServerApp.open_browser=False"]
+    server, log = _server(command, f"http://127.0.0.1:{port}/api/status?token={token}", workdir)
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(f"http://127.0.0.1:{port}/lab/tree/explorer_app.ipynb?token={token}")
+        page.locator(".jp-Notebook").first.wait_for(timeout=120_000)
+        page.locator(".jp-Notebook .jp-Cell").first.click()
+        page.get_by_role("menuitem", name="Run").click()
+        page.get_by_role("menuitem", name="Run All Cells").click()
+        before, after, latencies = drag_slider(page, page.locator(".jp-Notebook"))
+        assert after and after != before, "the decoded digit did not change after the drag"
+        stderr = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
+        assert stderr.count() == 0, "red log noise in the notebook: " + stderr.first.inner_text()
+        page.screenshot(path=str(ARTIFACTS / "explorer-lab.png"))
+        record("lab", latencies)
+        assert latencies, "no slider move was followed by a repaint"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+def test_voila_app(browser, workdir):
+    port = free_port()
+    command = [sys.executable, "-m", "voila", "explorer_app.ipynb", "--no-browser", f"--port={port}",
+               "--Voila.ip=127.0.0.1"]
+    server, log = _server(command, f"http://127.0.0.1:{port}/", workdir)
+    try:
+        page = browser.new_page(viewport={"width": 1100, "height": 800})
+        page.goto(f"http://127.0.0.1:{port}/", timeout=180_000)
+        before, after, latencies = drag_slider(page, page.locator("body"))
+        assert after and after != before, "the decoded digit did not change after the drag"
+        page.screenshot(path=str(ARTIFACTS / "explorer-voila.png"))
+        record("voila", latencies)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()

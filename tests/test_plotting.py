@@ -1,0 +1,90 @@
+"""Figures: right content, one batched decode, on the pretrained and an untrained model."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from scipy.stats import norm  # noqa: E402
+
+from vaelab import plotting  # noqa: E402
+from vaelab.decoding import decode  # noqa: E402
+from vaelab.models import build_autoencoder, build_vae  # noqa: E402
+
+
+@pytest.fixture(scope="module", params=["pretrained", "untrained"])
+def model(request):
+    if request.param == "pretrained":
+        return request.getfixturevalue("pretrained")
+    return build_vae(seed=0)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_manifold_image_is_one_batched_decode_in_the_right_layout(model):
+    image = plotting.manifold_image(model.decoder, n=15)
+    assert image.shape == (15 * 28, 15 * 28)
+    values = norm.ppf(np.linspace(0.05, 0.95, 15))
+    # top-left tile is z = (lowest z1, highest z2); bottom-right is (highest z1, lowest z2)
+    top_left = decode(model.decoder, [[values[0], values[-1]]])[0, ..., 0]
+    bottom_right = decode(model.decoder, [[values[-1], values[0]]])[0, ..., 0]
+    np.testing.assert_allclose(image[:28, :28], top_left, atol=1e-5)
+    np.testing.assert_allclose(image[-28:, -28:], bottom_right, atol=1e-5)
+    linear = plotting.manifold_image(model.decoder, n=4, grid="linear", extent=1.0)
+    assert linear.shape == (112, 112)
+
+
+def test_manifold_rejects_bad_grids(model):
+    with pytest.raises(ValueError, match="n must be a positive integer"):
+        plotting.manifold_image(model.decoder, n=0)
+    with pytest.raises(ValueError, match="grid must be"):
+        plotting.manifold_image(model.decoder, grid="log")
+    with pytest.raises(ValueError, match="extent only applies"):
+        plotting.manifold_image(model.decoder, extent=3)
+
+
+def test_plot_latent_manifold_labels_the_axes(model):
+    ax = plotting.plot_latent_manifold(model.decoder, n=15)
+    assert ax.get_xlabel() == "z₁" and ax.get_ylabel() == "z₂"
+    assert ax.images[0].get_array().shape == (420, 420)
+
+
+def test_scatter_has_one_point_per_image_and_ellipses(model, mnist):
+    (_, _), (x_test, y_test) = mnist
+    ax = plotting.plot_latent_scatter(model.encoder, x_test[:300], y_test[:300], num_ellipses=5)
+    assert ax.collections[0].get_offsets().shape == (300, 2)
+    assert len(ax.patches) == 5
+
+
+def test_reconstructions_prior_samples_interpolation_history(model, mnist):
+    (x_train, _), _ = mnist
+    fig = plotting.plot_reconstructions(model, x_train, n=6)
+    assert len(fig.axes) == 12
+    fig = plotting.plot_prior_samples(model.decoder, n=10)
+    assert sum(1 for ax in fig.axes if ax.images) == 10
+    fig = plotting.plot_interpolation(model, x_train[0], x_train[1], steps=7)
+    assert len(fig.axes) == 7
+    path = plotting.interpolate(model, x_train[0], x_train[1], steps=5)
+    ends = decode(model.decoder, plotting.encode_means(model, x_train[:2]))
+    np.testing.assert_allclose(path[[0, -1]], ends, atol=1e-5)
+    ax = plotting.plot_history({"loss": [200.0, 180.0], "val_loss": [190.0, 185.0], "kl_loss": [3, 4]})
+    assert len(ax.lines) == 3 and ax.get_ylabel() == "nats per image"
+
+
+def test_plain_autoencoder_reconstructions(mnist):
+    (x_train, _), _ = mnist
+    fig = plotting.plot_reconstructions(build_autoencoder(), x_train, n=4)
+    assert len(fig.axes) == 8
+
+
+def test_plot_history_needs_a_history():
+    with pytest.raises(ValueError, match="History"):
+        plotting.plot_history([1, 2, 3])
+    with pytest.raises(ValueError, match="empty"):
+        plotting.plot_history({"loss": []})

@@ -1,0 +1,116 @@
+"""Widgets, headless: the displayed PNG bytes are exactly decoder(z)."""
+
+from types import SimpleNamespace
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+from vaelab.decoding import decode  # noqa: E402
+from vaelab.widgets import (  # noqa: E402
+    PIXEL_SCALE,
+    concept_editor,
+    concept_vectors,
+    interpolation_explorer,
+    latent_explorer,
+    png_to_array,
+)
+
+
+def shown(image_widget):
+    pixels = png_to_array(image_widget.value)
+    assert pixels.shape == (28 * PIXEL_SCALE, 28 * PIXEL_SCALE)
+    return pixels[::PIXEL_SCALE, ::PIXEL_SCALE]
+
+
+def expected(decoder, z):
+    return (np.clip(decode(decoder, np.atleast_2d(z))[0, ..., 0], 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def test_slider_redraws_the_decoded_digit(pretrained):
+    explorer = latent_explorer(pretrained.decoder)
+    before = explorer.image.value
+    explorer.sliders[0].value = 1.25
+    explorer.sliders[1].value = -0.5
+    assert explorer.image.value != before
+    np.testing.assert_array_equal(shown(explorer.image), expected(pretrained.decoder, [1.25, -0.5]))
+    first = explorer.image.value
+    explorer.sliders[0].value = 0.0
+    explorer.sliders[0].value = 1.25
+    assert explorer.image.value == first  # same z, same bytes
+
+
+def test_scatter_click_moves_the_sliders_and_crosshair(pretrained, mnist):
+    (_, _), (x_test, y_test) = mnist
+    explorer = latent_explorer(pretrained.decoder, pretrained.encoder, x_test[:500], y_test[:500])
+    assert explorer.scatter_axes.collections[0].get_offsets().shape == (500, 2)
+    explorer.on_click(SimpleNamespace(inaxes=explorer.scatter_axes, xdata=0.7, ydata=-1.1))
+    assert explorer.sliders[0].value == pytest.approx(0.7) and explorer.sliders[1].value == pytest.approx(-1.1)
+    np.testing.assert_allclose(explorer.crosshair.get_data(), [[0.7], [-1.1]], atol=1e-6)
+    np.testing.assert_array_equal(shown(explorer.image), expected(pretrained.decoder, [0.7, -1.1]))
+    explorer.on_click(SimpleNamespace(inaxes=None, xdata=None, ydata=None))  # outside: ignored
+    assert explorer.sliders[0].value == pytest.approx(0.7)
+
+
+def test_larger_latent_spaces_get_one_slider_per_dimension():
+    from vaelab.models import build_vae
+
+    vae = build_vae(latent_dim=5)
+    explorer = latent_explorer(vae.decoder)
+    assert len(explorer.sliders) == 5
+    explorer.sliders[4].value = 2.0
+    np.testing.assert_array_equal(shown(explorer.image), expected(vae.decoder, [0, 0, 0, 0, 2.0]))
+    big = latent_explorer(build_vae(latent_dim=12).decoder)
+    assert len(big.sliders) == 8
+
+
+def test_errors_in_callbacks_go_to_the_output_widget(pretrained):
+    explorer = latent_explorer(pretrained.decoder)
+    explorer.view.run = None  # break the decoder: the next move must report, not crash
+    explorer.sliders[0].value = 0.5
+    assert "TypeError" in str(explorer.output.outputs)
+
+
+def test_interpolation_ends_are_the_two_codes(pretrained, mnist):
+    (x_train, _), _ = mnist
+    widget = interpolation_explorer(pretrained, x_train[0], x_train[1])
+    codes = pretrained.encoder(x_train[:2])[0]
+    np.testing.assert_array_equal(shown(widget.image), expected(pretrained.decoder, np.asarray(codes[0])))
+    widget.slider.value = 1.0
+    np.testing.assert_array_equal(shown(widget.image), expected(pretrained.decoder, np.asarray(codes[1])))
+
+
+def test_concept_editor_at_alpha_zero_shows_the_reconstruction(pretrained, mnist):
+    (_, _), (x_test, y_test) = mnist
+    editor = concept_editor(pretrained, x_test[:400], y_test[:400])
+    editor.picker.value = 3
+    code = np.asarray(pretrained.encoder(x_test[3:4])[0])[0]
+    np.testing.assert_array_equal(shown(editor.image), expected(pretrained.decoder, code))
+    editor.concept.value = 4
+    editor.alpha.value = 1.5
+    vectors = concept_vectors(pretrained, x_test[:400], y_test[:400])
+    np.testing.assert_allclose(editor.edited_code(), code + 1.5 * vectors[4], atol=1e-5)
+    np.testing.assert_array_equal(shown(editor.image), expected(pretrained.decoder, code + 1.5 * vectors[4]))
+
+
+def test_concept_vectors_sum_to_zero_when_weighted(pretrained, mnist):
+    (_, _), (x_test, y_test) = mnist
+    vectors = concept_vectors(pretrained, x_test[:500], y_test[:500])
+    counts = np.bincount(y_test[:500])
+    total = sum(counts[c] * v for c, v in vectors.items())
+    np.testing.assert_allclose(total, 0, atol=1e-3)
+
+
+def test_widget_functions_reject_bad_input(pretrained, mnist):
+    (_, _), (x_test, _) = mnist
+    with pytest.raises(TypeError, match="decoder model"):
+        latent_explorer("decoder")
+    with pytest.raises(ValueError, match="both encoder and x"):
+        latent_explorer(pretrained.decoder, encoder=pretrained.encoder)
+    explorer = latent_explorer(pretrained.decoder)
+    with pytest.raises(ValueError, match=r"shape \(N, 2\)"):
+        explorer.set_z([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="28x28"):
+        interpolation_explorer(pretrained, np.zeros((32, 32, 1)), np.zeros((32, 32, 1)))

@@ -27,7 +27,8 @@ def pyproject_names():
 
 def environment_yml_names():
     names = set()
-    for line in (ROOT / "environment.yml").read_text().splitlines():
+    text = (ROOT / "environment.yml").read_text()
+    for line in text.split("dependencies:", 1)[1].splitlines():
         match = re.match(r"\s+- ([A-Za-z0-9_.-]+)", line)
         if match and match.group(1) not in {"pip", "python", "-e"}:
             names.add(_name(match.group(1)))

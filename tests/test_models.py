@@ -100,13 +100,14 @@ def test_log_likelihood_matches_brute_force_on_a_tiny_model(x_small):
     vae = build_vae()
     vae.fit(x_small, epochs=1, batch_size=64, verbose=0)
     x = x_small[:3]
-    fast = log_likelihood(vae, x, per_image=True)
+    # After one epoch on 256 digits q(z|x) is still about N(0, 1): a wide window is needed.
+    fast = log_likelihood(vae, x, grid_size=81, width=14.0, per_image=True)
     # brute force: a fine grid over a wide square, no knowledge of q(z|x)
     from scipy.special import logsumexp
 
     from vaelab.metrics import bernoulli_log_likelihood
 
-    values = np.linspace(-6, 6, 241)
+    values = np.linspace(-16, 16, 321)
     z = np.stack(np.meshgrid(values, values, indexing="ij"), -1).reshape(-1, 2).astype("float32")
     decoded = np.asarray(vae.decoder.predict(z, batch_size=4096, verbose=0))
     log_prior = -0.5 * np.sum(z**2, axis=1) - np.log(2 * np.pi)
@@ -114,7 +115,7 @@ def test_log_likelihood_matches_brute_force_on_a_tiny_model(x_small):
     for i in range(3):
         log_px_z = bernoulli_log_likelihood(x[i:i + 1], decoded[:, None])[:, 0]
         brute = logsumexp(log_px_z + log_prior) + np.log(area)
-        assert fast[i] == pytest.approx(brute, abs=0.5)
+        assert fast[i] == pytest.approx(brute, abs=0.2)
 
 
 def test_importance_sampling_for_larger_latent_dim(x_small):
@@ -180,8 +181,8 @@ def test_autoencoder_is_deterministic_and_shares_the_decoder(x_small):
     assert autoencoder.decoder.count_params() == build_decoder().count_params()
     first = np.asarray(autoencoder(x_small[:4]))
     np.testing.assert_array_equal(first, np.asarray(autoencoder(x_small[:4])))
-    history = autoencoder.fit(x_small, x_small, epochs=1, batch_size=64, verbose=0)
-    assert 100 < history.history["loss"][0] < 600  # nats per image
+    history = autoencoder.fit(x_small, x_small, epochs=2, batch_size=16, verbose=0)
+    assert 100 < history.history["loss"][-1] < 784 * math.log(2)  # nats per image, better than chance
 
 
 def test_builders_reject_bad_arguments():

@@ -58,6 +58,11 @@ def as_images(x, name: str = "x", image_shape=IMAGE_SHAPE, notify: bool = True) 
             f"{name} is a single {height}x{width} image; pass a batch, e.g. {name}[None] "
             f"(shape (1, {height}, {width}))."
         )
+    if array.ndim == 3 and channels == 1 and array.shape[1:] != (height, width) and array.shape[0] > 0:
+        raise ValueError(
+            f"{name} holds images of shape {array.shape[1:]}, but the model expects {height}x{width} "
+            f"pixels (shape (N, {height}, {width}, 1)). Resize or crop the images to {height}x{width}."
+        )
     if array.ndim == 3 and array.shape[1:] == (height, width) and channels == 1:
         array = array[..., None]
         if notify:
@@ -70,7 +75,8 @@ def as_images(x, name: str = "x", image_shape=IMAGE_SHAPE, notify: bool = True) 
     if array.shape[1:] != tuple(image_shape):
         raise ValueError(
             f"{name} holds images of shape {array.shape[1:]}, but the model expects "
-            f"{tuple(image_shape)}. Resize or crop the images to {height}x{width} pixels."
+            f"{tuple(image_shape)}. Resize or crop the images to {height}x{width} pixels"
+            f"{' with 1 grey channel' if array.shape[1:3] == (height, width) else ''}."
         )
     if array.shape[0] == 0:
         raise ValueError(f"{name} is empty (0 images); pass at least one image.")

@@ -75,9 +75,8 @@ def _guarded(output, function):
         try:
             function(*args)
         except Exception as error:  # shown to the learner, not swallowed
-            output.clear_output()
-            with output:
-                print(f"vaelab: {type(error).__name__}: {error}")
+            output.outputs = ()
+            output.append_stdout(f"vaelab: {type(error).__name__}: {error}\n")
 
     return handler
 

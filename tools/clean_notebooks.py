@@ -3,7 +3,8 @@
 Policy (checked by ``tests/test_notebooks.py``):
 
 * no outputs and no execution counts, except in cells marked ``# NBVAL_CHECK_OUTPUT``, which
-  keep their plain-text outputs: nbval compares those on every test run;
+  keep their plain-text outputs (nbval compares those on every test run) and, as nbval requires
+  of a cell with outputs, an execution count: the cell's position among the code cells;
 * notebook metadata is exactly a python3 kernelspec and the language name (no widget state,
   no per-machine versions); cell metadata is empty.
 
@@ -45,15 +46,18 @@ def clean(notebook):
     """Return a cleaned copy of ``notebook`` (a NotebookNode)."""
     notebook = copy.deepcopy(notebook)
     notebook.metadata = copy.deepcopy(METADATA)
+    position = 0
     for cell in notebook.cells:
         cell.metadata = {}
         if cell.cell_type != "code":
             cell.pop("outputs", None)
             cell.pop("execution_count", None)
             continue
+        position += 1
         cell.execution_count = None
         if cell.source.lstrip().startswith(CHECK_MARK):
             cell.outputs = [plain for plain in map(_plain, cell.outputs) if plain is not None]
+            cell.execution_count = position if cell.outputs else None
         else:
             cell.outputs = []
     return notebook

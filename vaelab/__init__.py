@@ -21,7 +21,7 @@ _PUBLIC = {
     "elbo_terms": "metrics", "log_likelihood": "metrics", "neg_elbo": "metrics",
     "VAE": "models", "Autoencoder": "models", "Sampling": "models", "build_autoencoder": "models",
     "build_decoder": "models", "build_encoder": "models", "build_vae": "models",
-    "kl_divergence": "models", "load_vae": "models", "reconstruction_loss": "models",
+    "kl_divergence": "models", "load_vae": "models", "load_weights": "models", "reconstruction_loss": "models",
     "train": "training",
 }
 __all__ = sorted(_PUBLIC)

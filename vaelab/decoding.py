@@ -17,10 +17,29 @@ from vaelab._checks import as_latent
 _CACHE_ATTRIBUTE = "_vaelab_compiled_call"
 
 
+class _NoRetracingWarning:
+    """Drop TensorFlow's "triggered tf.function retracing" warning.
+
+    Every model gets its own compiled function, each traced once (fixed input
+    signature). TensorFlow counts first traces of *different* functions as
+    retracing and warns after a few models: a false alarm in a course that builds
+    many models, and red noise in a notebook.
+    """
+
+    def filter(self, record):
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
 def _compile(model):
     backend = keras.backend.backend()
     if backend == "tensorflow":
+        import logging
+
         import tensorflow as tf
+
+        tf_logger = logging.getLogger("tensorflow")
+        if not any(isinstance(f, _NoRetracingWarning) for f in tf_logger.filters):
+            tf_logger.addFilter(_NoRetracingWarning())
 
         spec = [tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32)]
         function = tf.function(lambda inputs: model(inputs, training=False), input_signature=spec)

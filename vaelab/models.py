@@ -256,6 +256,28 @@ def build_autoencoder(latent_dim: int = 2, learning_rate: float = 2e-3) -> Autoe
     return autoencoder
 
 
+def load_weights(vae, path):
+    """Load a ``.weights.h5`` file into ``vae``, with a clear error when it does not fit.
+
+    Introduced in notebook 02. Weights fit only a model of the same architecture and
+    ``latent_dim``; Keras' own message for a mismatch is a shape error deep in a stack.
+    """
+    from vaelab._checks import existing_file
+
+    path = existing_file(path, "weights file")
+    if not path.name.endswith(".weights.h5"):
+        raise ValueError(f"'{path.name}' is not a .weights.h5 file; for a .keras file use vaelab.load_vae(path).")
+    try:
+        vae.load_weights(path)
+    except Exception as error:
+        raise ValueError(
+            f"'{path.name}' does not fit this model (latent_dim={getattr(vae, 'latent_dim', '?')}): "
+            f"{str(error).splitlines()[0][:200]}. Build the model with the latent_dim and architecture "
+            "the weights were saved from."
+        ) from None
+    return vae
+
+
 def load_vae(path, compile: bool = True) -> VAE:
     """Load a VAE saved with ``vae.save("name.keras")`` (Keras ``safe_mode`` on); notebook 02.
 

@@ -196,6 +196,8 @@ def train(
             verbose=verbose,
         )
     except KeyboardInterrupt:
+        if hasattr(vae, "kl_warmup"):
+            vae.kl_warmup.assign(1.0)
         done = len(history.epoch)
         print(f"\nvaelab: training interrupted after {done} complete epoch(s); "
               "the model keeps the weights trained so far.")

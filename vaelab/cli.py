@@ -46,7 +46,7 @@ def _non_negative_float(text):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from vaelab.training import DEFAULT_BATCH_SIZE, DEFAULT_NUM_EPOCHS
+    from vaelab.defaults import DEFAULT_BATCH_SIZE, DEFAULT_NUM_EPOCHS
 
     parser = _Parser(prog="vaelab", description="Train and explore the VAE of Deep Learning with Python 8.4.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -157,6 +157,9 @@ def _manifold(args) -> int:
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     import vaelab  # noqa: F401  (sets the quiet TensorFlow defaults before Keras loads)
+    from vaelab._quiet import import_keras_quietly
+
+    import_keras_quietly()
 
     try:
         return {"train": _train, "evaluate": _evaluate, "manifold": _manifold}[args.command](args)

@@ -9,8 +9,11 @@ model's variables live, so it stays right after more training.
 
 from __future__ import annotations
 
-import keras
 import numpy as np
+
+from vaelab._quiet import import_keras_quietly
+
+keras = import_keras_quietly()
 
 from vaelab._checks import as_latent
 

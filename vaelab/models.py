@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import math
 
-import keras
-from keras import layers, ops
+from vaelab._quiet import import_keras_quietly
 
-from vaelab._checks import IMAGE_SHAPE, non_negative_float, positive_int
+keras = import_keras_quietly()
+from keras import layers, ops  # noqa: E402
+
+from vaelab._checks import IMAGE_SHAPE, non_negative_float, positive_int  # noqa: E402
 
 #: Encoder + decoder parameters of the chapter's model at latent_dim=2.
 CHAPTER_PARAMETER_COUNT = 550_629

@@ -11,17 +11,21 @@ import math
 import sys
 from pathlib import Path
 
-import keras
 import numpy as np
+
+from vaelab._quiet import import_keras_quietly
+
+keras = import_keras_quietly()
 
 from vaelab._checks import as_images, atomic_path, positive_int
 
-#: Defaults of :func:`train`, chosen by ``benchmarks/train_speed.py`` (see its README).
-DEFAULT_BATCH_SIZE = 16
-DEFAULT_LEARNING_RATE = 2e-3
-DEFAULT_NUM_EPOCHS = 5
-DEFAULT_SCHEDULE = "warmup_cosine"
-DEFAULT_KL_WARMUP_EPOCHS = 0.0
+from vaelab.defaults import (  # noqa: E402  (defaults of train(), chosen by benchmarks/train_speed.py)
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_KL_WARMUP_EPOCHS,
+    DEFAULT_LEARNING_RATE,
+    DEFAULT_NUM_EPOCHS,
+    DEFAULT_SCHEDULE,
+)
 
 
 class StopOnNaN(keras.callbacks.Callback):

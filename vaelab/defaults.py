@@ -1,0 +1,10 @@
+"""The training recipe's defaults, chosen by ``benchmarks/train_speed.py`` (see its README).
+
+Kept in a module of their own so the command line can show them without loading Keras.
+"""
+
+DEFAULT_BATCH_SIZE = 16
+DEFAULT_LEARNING_RATE = 2e-3
+DEFAULT_NUM_EPOCHS = 5
+DEFAULT_SCHEDULE = "warmup_cosine"
+DEFAULT_KL_WARMUP_EPOCHS = 0.0

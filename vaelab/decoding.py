@@ -1,6 +1,6 @@
 """Fast, compiled encode and decode: the one path every figure and widget uses.
 
-Introduced in notebook 04. ``keras.Model.predict`` costs about 50 ms a call
+First used in notebook 01, explained in notebook 04. ``keras.Model.predict`` costs about 50 ms a call
 (it builds a data pipeline each time), far too slow for a slider. Here each
 model gets one compiled function, made on first use and cached on the model,
 that maps a NumPy batch to a NumPy batch in about a millisecond. It reads the

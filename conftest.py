@@ -9,4 +9,4 @@ import os
 
 os.environ.setdefault("VAELAB_OFFLINE", "1")
 os.environ.setdefault("VAELAB_QUICK", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

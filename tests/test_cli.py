@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-ENV = {**os.environ, "VAELAB_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+ENV = {**os.environ, "VAELAB_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
 def vaelab(*args, timeout=300):

@@ -2,7 +2,8 @@
 
 Importing vaelab sets two environment defaults before Keras loads (both can be
 overridden by setting them first): ``KERAS_BACKEND=tensorflow`` and
-``TF_CPP_MIN_LOG_LEVEL=2`` (no TensorFlow start-up log in the notebooks).
+``TF_CPP_MIN_LOG_LEVEL=3`` (no TensorFlow C++ log in the notebooks: ipykernel shows it as red
+text, and on a machine without a GPU the GPU build of TensorFlow logs a harmless CUDA error).
 The public names below are imported on first use, so ``import vaelab`` and the
 command line stay quick until Keras is really needed.
 """
@@ -11,7 +12,7 @@ import importlib
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 __version__ = "0.1.0"
 

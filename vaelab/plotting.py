@@ -80,8 +80,11 @@ def plot_latent_manifold(decoder, n: int = 15, grid: str = "quantile", extent: f
     size = image.shape[0] // n
     ticks = np.arange(n) * size + size / 2
     step = max(1, n // 8)
-    ax.set_xticks(ticks[::step], [f"{v:.1f}" for v in values[::step]])
-    ax.set_yticks(ticks[::step], [f"{v:.1f}" for v in values[::-1][::step]])
+    def label(v):
+        return f"{round(float(v), 1) + 0.0:.1f}"  # + 0.0 turns -0.0 into 0.0
+
+    ax.set_xticks(ticks[::step], [label(v) for v in values[::step]])
+    ax.set_yticks(ticks[::step], [label(v) for v in values[::-1][::step]])
     ax.set_xlabel(Z_LABELS[0])
     ax.set_ylabel(Z_LABELS[1])
     ax.set_title(f"Decoded latent grid ({n}×{n}, {grid})")

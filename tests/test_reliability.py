@@ -170,9 +170,10 @@ def test_offline_never_hangs_on_a_dead_network(monkeypatch, tmp_path):
 
 
 RUN_TWICE = '''
+import vaelab  # as the notebooks start: vaelab first, then keras
+import keras
 import hashlib, os
 import numpy as np
-import vaelab
 from vaelab.data import load_mnist
 from vaelab.models import build_vae
 from vaelab.plotting import manifold_image

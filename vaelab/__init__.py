@@ -4,8 +4,9 @@ Importing vaelab sets two environment defaults before Keras loads (both can be
 overridden by setting them first): ``KERAS_BACKEND=tensorflow`` and
 ``TF_CPP_MIN_LOG_LEVEL=3`` (no TensorFlow C++ log in the notebooks: ipykernel shows it as red
 text, and on a machine without a GPU the GPU build of TensorFlow logs a harmless CUDA error).
-The public names below are imported on first use, so ``import vaelab`` and the
-command line stay quick until Keras is really needed.
+``import vaelab`` also imports Keras (and TensorFlow) with TensorFlow's C++ start-up lines
+silenced, so a later ``import keras`` in a notebook prints nothing in red. The public names
+below are imported from their modules on first use.
 """
 
 import importlib
@@ -15,6 +16,10 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 __version__ = "0.1.0"
+
+from vaelab._quiet import import_keras_quietly  # noqa: E402
+
+import_keras_quietly()
 
 _PUBLIC = {
     "load_mnist": "data", "load_fashion_mnist": "data", "load_npz": "data",

@@ -29,6 +29,8 @@ MAX_SLIDERS = 8
 #: the PNG instead of about 190 ms for a full redraw), and the throttle keeps a fast drag from
 #: queueing crosshair frames ahead of the digit itself.
 CROSSHAIR_INTERVAL = 0.1
+#: Seconds after the last move when the scatter is redrawn in full (a clean final frame).
+SETTLE_DELAY = 0.3
 
 
 def digit_png(image, scale: int = PIXEL_SCALE) -> bytes:
@@ -118,7 +120,7 @@ class LatentExplorer:
             note = f"showing a slice: z₁…z₈ move, the other {self.latent_dim - MAX_SLIDERS} stay at 0"
         self.figure = self.canvas = self.crosshair = None
         self._last_draw = 0.0
-        self._draw_pending = False
+        self._settle = None
         children = [widgets.VBox([*self.sliders, self.image, widgets.Label(note)] if note else
                                  [*self.sliders, self.image])]
         if encoder is not None and x is not None and self.latent_dim >= 2:
@@ -196,30 +198,26 @@ class LatentExplorer:
         self.canvas.blit(self.figure.bbox)
 
     def _redraw_crosshair(self) -> None:
-        """Blit the cross now, or once the interval has passed (the last move always shows)."""
+        """Blit the cross at most every CROSSHAIR_INTERVAL; once moves pause, redraw in full.
+
+        The full redraw (SETTLE_DELAY after the last move) guarantees a clean final frame
+        whatever the browser did with the quick frames in between.
+        """
         import asyncio
         import time
 
-        waited = time.monotonic() - self._last_draw
-        if waited >= CROSSHAIR_INTERVAL:
-            self._last_draw = time.monotonic()
-            self._blit_crosshair()
-            return
-        if self._draw_pending:
-            return
+        now = time.monotonic()
         try:
             loop = asyncio.get_running_loop()
-        except RuntimeError:  # no event loop (plain Python): draw at once
+        except RuntimeError:  # no event loop (plain Python, tests): blit at once
             self._blit_crosshair()
             return
-        self._draw_pending = True
-
-        def trailing_draw():
-            self._draw_pending = False
-            self._last_draw = time.monotonic()
+        if now - self._last_draw >= CROSSHAIR_INTERVAL:
+            self._last_draw = now
             self._blit_crosshair()
-
-        loop.call_later(CROSSHAIR_INTERVAL - waited, trailing_draw)
+        if self._settle is not None:
+            self._settle.cancel()
+        self._settle = loop.call_later(SETTLE_DELAY, self.canvas.draw_idle)
 
     def set_z(self, z) -> None:
         """Move every slider to ``z`` (a point of the latent space)."""

@@ -88,3 +88,10 @@ def test_plot_history_needs_a_history():
         plotting.plot_history([1, 2, 3])
     with pytest.raises(ValueError, match="empty"):
         plotting.plot_history({"loss": []})
+
+
+def test_interpolation_takes_single_images_in_any_layout(pretrained, mnist):
+    (x_train, _), _ = mnist
+    flat = plotting.interpolate(pretrained, x_train[0, ..., 0], x_train[1, ..., 0], steps=3)
+    batched = plotting.interpolate(pretrained, x_train[:1], x_train[1:2], steps=3)
+    np.testing.assert_array_equal(flat, batched)

@@ -5,8 +5,8 @@ overridden by setting them first): ``KERAS_BACKEND=tensorflow`` and
 ``TF_CPP_MIN_LOG_LEVEL=3`` (no TensorFlow C++ log in the notebooks: ipykernel shows it as red
 text, and on a machine without a GPU the GPU build of TensorFlow logs a harmless CUDA error).
 ``import vaelab`` also imports Keras (and TensorFlow) with TensorFlow's C++ start-up lines
-silenced, so a later ``import keras`` in a notebook prints nothing in red. The public names
-below are imported from their modules on first use.
+silenced, so a later ``import keras`` (here, in a submodule or in a notebook) prints nothing in
+red. The public names below are imported from their modules on first use.
 """
 
 import importlib

@@ -156,10 +156,6 @@ def _manifold(args) -> int:
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
-    import vaelab  # noqa: F401  (sets the quiet TensorFlow defaults before Keras loads)
-    from vaelab._quiet import import_keras_quietly
-
-    import_keras_quietly()
 
     try:
         return {"train": _train, "evaluate": _evaluate, "manifold": _manifold}[args.command](args)

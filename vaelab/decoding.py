@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vaelab._quiet import import_keras_quietly
-
-keras = import_keras_quietly()
+import keras  # vaelab/__init__ has already imported it quietly
 
 from vaelab._checks import as_latent
 

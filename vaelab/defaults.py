@@ -1,6 +1,6 @@
 """The training recipe's defaults, chosen by ``benchmarks/train_speed.py`` (see its README).
 
-Kept in a module of their own so the command line can show them without loading Keras.
+One place for them: ``vaelab.training.train`` and the command line both read them here.
 """
 
 DEFAULT_BATCH_SIZE = 16

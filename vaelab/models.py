@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import math
 
-from vaelab._quiet import import_keras_quietly
+import keras  # vaelab/__init__ has already imported it quietly
+from keras import layers, ops
 
-keras = import_keras_quietly()
-from keras import layers, ops  # noqa: E402
-
-from vaelab._checks import IMAGE_SHAPE, non_negative_float, positive_int  # noqa: E402
+from vaelab._checks import IMAGE_SHAPE, non_negative_float, positive_int
 
 #: Encoder + decoder parameters of the chapter's model at latent_dim=2.
 CHAPTER_PARAMETER_COUNT = 550_629
@@ -109,8 +107,26 @@ def chapter_loss(x, reconstruction, z_mean, z_log_var):
     return ops.mean(pixel_mean_bce + kl_term)
 
 
+class _EncoderDecoderConfig:
+    """Saving support shared by :class:`VAE` and :class:`Autoencoder`: nested encoder and decoder."""
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "decoder": keras.saving.serialize_keras_object(self.decoder),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
+        config["decoder"] = keras.saving.deserialize_keras_object(config["decoder"])
+        return cls(**config)
+
+
 @keras.saving.register_keras_serializable(package="vaelab")
-class VAE(keras.Model):
+class VAE(_EncoderDecoderConfig, keras.Model):
     """Encoder + sampling + decoder, trained on the negative ELBO; introduced in notebook 02.
 
     ``call(x)`` returns ``(z_mean, z_log_var)``; ``compute_loss`` samples z,
@@ -161,21 +177,8 @@ class VAE(keras.Model):
         return ops.mean(reconstruction_nats + (self.beta * self.kl_warmup) * kl_nats)
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "encoder": keras.saving.serialize_keras_object(self.encoder),
-            "decoder": keras.saving.serialize_keras_object(self.decoder),
-            "beta": self.beta,
-            "chapter_replica": self.chapter_replica,
-            "seed": self.seed,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
-        config["decoder"] = keras.saving.deserialize_keras_object(config["decoder"])
-        return cls(**config)
+        return {**super().get_config(), "beta": self.beta, "chapter_replica": self.chapter_replica,
+                "seed": self.seed}
 
 
 def default_optimizer(learning_rate: float = 2e-3) -> keras.optimizers.Optimizer:
@@ -212,7 +215,7 @@ def summed_binary_crossentropy(x, reconstruction):
 
 
 @keras.saving.register_keras_serializable(package="vaelab")
-class Autoencoder(keras.Model):
+class Autoencoder(_EncoderDecoderConfig, keras.Model):
     """The classical (deterministic) autoencoder with the chapter's layers; notebook 01.
 
     The encoder maps an image to one code ``z`` (no distribution, no sampling);
@@ -231,20 +234,6 @@ class Autoencoder(keras.Model):
 
     def call(self, inputs, training=False):
         return self.decoder(self.encoder(inputs, training=training), training=training)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "encoder": keras.saving.serialize_keras_object(self.encoder),
-            "decoder": keras.saving.serialize_keras_object(self.decoder),
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
-        config["decoder"] = keras.saving.deserialize_keras_object(config["decoder"])
-        return cls(**config)
 
 
 def build_autoencoder(latent_dim: int = 2, learning_rate: float = 2e-3) -> Autoencoder:

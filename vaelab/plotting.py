@@ -171,12 +171,17 @@ def plot_prior_samples(decoder, n: int = 16, seed: int = 0):
     return fig
 
 
+def image_pair(x_a, x_b) -> np.ndarray:
+    """Two images (each 28×28, 28×28×1, or a batch of one) as one checked array (2, 28, 28, 1)."""
+    images = [np.asarray(x) for x in (x_a, x_b)]
+    images = [x[0] if x.ndim == 4 and len(x) == 1 else x for x in images]
+    return as_images(np.stack(images), "x_a and x_b", notify=False)
+
+
 def interpolate(model, x_a, x_b, steps: int = 9) -> np.ndarray:
     """Images decoded along the straight line between the codes of ``x_a`` and ``x_b``."""
     steps = positive_int(steps, "steps")
-    pair = as_images(np.stack([np.asarray(x_a), np.asarray(x_b)]), "x_a and x_b", notify=False) \
-        if np.ndim(x_a) == 3 else as_images(np.concatenate([x_a, x_b]), "x_a and x_b", notify=False)
-    codes = encode_means(model, pair)
+    codes = encode_means(model, image_pair(x_a, x_b))
     t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
     return decode(model.decoder, (1 - t) * codes[0] + t * codes[1])
 

@@ -11,15 +11,10 @@ import math
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from vaelab._quiet import import_keras_quietly
-
-keras = import_keras_quietly()
+import keras  # vaelab/__init__ has already imported it quietly
 
 from vaelab._checks import as_images, atomic_path, positive_int
-
-from vaelab.defaults import (  # noqa: E402  (defaults of train(), chosen by benchmarks/train_speed.py)
+from vaelab.defaults import (  # defaults of train(), chosen by benchmarks/train_speed.py
     DEFAULT_BATCH_SIZE,
     DEFAULT_KL_WARMUP_EPOCHS,
     DEFAULT_LEARNING_RATE,

@@ -16,7 +16,7 @@ import numpy as np
 
 from vaelab._checks import as_images, as_labels, as_latent, positive_int
 from vaelab.decoding import compiled_call, encode
-from vaelab.plotting import encode_means
+from vaelab.plotting import encode_means, image_pair
 
 #: Each 28-pixel digit is shown at 28 × PIXEL_SCALE screen pixels, nearest neighbour (crisp).
 PIXEL_SCALE = 6
@@ -98,7 +98,16 @@ def _latent_slider(index: int, value: float = 0.0, description: str | None = Non
     )
 
 
-class LatentExplorer:
+class _Displayed:
+    """Displaying the object displays its ``.widget`` (the last line of a cell is enough)."""
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
+
+
+class LatentExplorer(_Displayed):
     """Sliders for z, the decoded digit, and (with data) the latent scatter with a crosshair.
 
     Built by :func:`latent_explorer`; ``.widget`` is what the notebook displays,
@@ -227,10 +236,6 @@ class LatentExplorer:
         self.z[len(self.sliders):] = z[len(self.sliders):]
         self.view.show(self.z)
 
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)
 
 
 def latent_explorer(decoder, encoder=None, x=None, y=None, max_points: int = 2000) -> LatentExplorer:
@@ -247,13 +252,13 @@ def latent_explorer(decoder, encoder=None, x=None, y=None, max_points: int = 200
     return LatentExplorer(decoder, encoder, x, y, max_points=positive_int(max_points, "max_points"))
 
 
-class InterpolationExplorer:
+class InterpolationExplorer(_Displayed):
     """A slider t ∈ [0, 1] along the straight line between the codes of two images."""
 
     def __init__(self, model, x_a, x_b):
         import ipywidgets as widgets
 
-        pair = as_images(np.stack([np.asarray(x_a), np.asarray(x_b)]), "x_a and x_b")
+        pair = image_pair(x_a, x_b)
         self.codes = encode_means(model, pair)
         self.view = _DigitView(model.decoder)
         self.image = self.view.image
@@ -275,10 +280,6 @@ class InterpolationExplorer:
     def show(self, t: float) -> None:
         self.view.show(self.point(t))
 
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)
 
 
 def interpolation_explorer(model, x_a, x_b) -> InterpolationExplorer:
@@ -295,7 +296,7 @@ def concept_vectors(model, x, y) -> dict:
     return {int(label): codes[y == label].mean(axis=0) - overall for label in np.unique(y)}
 
 
-class ConceptEditor:
+class ConceptEditor(_Displayed):
     """Pick a test image and a concept, slide α: the image's code moves by α × concept."""
 
     def __init__(self, model, x, y, max_images: int = 200):
@@ -331,10 +332,6 @@ class ConceptEditor:
         self.original.value = digit_png(self.x[self.picker.value], 3)
         self.view.show(self.edited_code())
 
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)
 
 
 def concept_editor(model, x, y, max_images: int = 200) -> ConceptEditor:

@@ -60,7 +60,12 @@ def workdir(tmp_path_factory):
 
 
 def _server(command, url, cwd):
-    env = {**os.environ, "VAELAB_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "2", "JUPYTER_PLATFORM_DIRS": "1"}
+    # An editable install (the README's test command) does not install data files, so point
+    # Jupyter at the repository's copy of the config that enables vaelab_server (a learner's
+    # `pip install ".[lab]"` installs it into the environment; .ci/readme-setup-check checks that).
+    config_path = os.pathsep.join(filter(None, [str(ROOT / "jupyter-config"), os.environ.get("JUPYTER_CONFIG_PATH")]))
+    env = {**os.environ, "VAELAB_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "2", "JUPYTER_PLATFORM_DIRS": "1",
+           "JUPYTER_CONFIG_PATH": config_path}
     log = open(cwd.parent / f"server-{secrets.token_hex(3)}.log", "w")
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -118,6 +123,19 @@ def drag_slider(page, root, steps=40):
     return before, image.get_attribute("src"), latencies
 
 
+def crosshair_follows_the_sliders(page):
+    """The SVG crosshair layer lies exactly over the scatter's canvas and lets clicks through.
+
+    (Where the cross sits inside it, in figure pixels, is checked in tests/test_widgets.py.)
+    """
+    overlay = page.locator(".vaelab-overlay svg").first
+    canvas = page.locator(".jupyter-matplotlib-canvas-div canvas").first
+    box, canvas_box = overlay.bounding_box(), canvas.bounding_box()
+    assert abs(box["x"] - canvas_box["x"]) <= 2 and abs(box["y"] - canvas_box["y"]) <= 2, (box, canvas_box)
+    assert page.locator(".vaelab-overlay").first.evaluate("e => getComputedStyle(e).pointerEvents") == "none"
+    assert page.locator(".vaelab-pixels").first.evaluate("e => getComputedStyle(e).imageRendering") == "pixelated"
+
+
 def record(name, latencies):
     ARTIFACTS.mkdir(exist_ok=True)
     ordered = sorted(latencies)
@@ -154,10 +172,12 @@ def test_jupyterlab_explorer(browser, workdir):
         page.screenshot(path=str(ARTIFACTS / "explorer-lab.png"))
         record("lab", latencies)
         assert latencies, "no slider move was followed by a repaint"
+        crosshair_follows_the_sliders(page)
     finally:
         server.terminate()
         server.wait(timeout=30)
         log.close()
+    assert "vaelab_server: kernel websockets send small messages at once" in Path(log.name).read_text()
 
 
 def test_voila_app(browser, workdir):

@@ -1,4 +1,4 @@
-"""Widgets, headless: the displayed PNG bytes are exactly decoder(z)."""
+"""Widgets, headless: the displayed PNG is what the decoder gives for z (checked against Keras itself)."""
 
 from types import SimpleNamespace
 
@@ -8,7 +8,6 @@ import pytest
 
 matplotlib.use("Agg")
 
-from vaelab.decoding import decode  # noqa: E402
 from vaelab.widgets import (  # noqa: E402
     PIXEL_SCALE,
     concept_editor,
@@ -20,13 +19,23 @@ from vaelab.widgets import (  # noqa: E402
 
 
 def shown(image_widget):
+    """The digit a widget shows: a 28×28 PNG that the browser enlarges with crisp pixels."""
+    assert "vaelab-pixels" in image_widget._dom_classes
+    assert image_widget.layout.width == f"{28 * PIXEL_SCALE}px"
     pixels = png_to_array(image_widget.value)
-    assert pixels.shape == (28 * PIXEL_SCALE, 28 * PIXEL_SCALE)
-    return pixels[::PIXEL_SCALE, ::PIXEL_SCALE]
+    assert pixels.shape == (28, 28)
+    return pixels.astype(np.int16)
 
 
 def expected(decoder, z):
-    return (np.clip(decode(decoder, np.atleast_2d(z))[0, ..., 0], 0, 1) * 255 + 0.5).astype(np.uint8)
+    """What Keras itself decodes (the model's own call, not vaelab's NumPy path), as grey levels."""
+    images = np.asarray(decoder(np.atleast_2d(np.asarray(z, dtype="float32")), training=False))
+    return (np.clip(images[0, ..., 0], 0, 1) * 255 + 0.5).astype(np.int16)
+
+
+def assert_same_digit(image_widget, decoder, z):
+    # Equal up to one grey level: NumPy and TensorFlow round float32 sums differently (~1e-7).
+    assert np.abs(shown(image_widget) - expected(decoder, z)).max() <= 1
 
 
 def test_slider_redraws_the_decoded_digit(pretrained):
@@ -35,7 +44,7 @@ def test_slider_redraws_the_decoded_digit(pretrained):
     explorer.sliders[0].value = 1.25
     explorer.sliders[1].value = -0.5
     assert explorer.image.value != before
-    np.testing.assert_array_equal(shown(explorer.image), expected(pretrained.decoder, [1.25, -0.5]))
+    assert_same_digit(explorer.image, pretrained.decoder, [1.25, -0.5])
     first = explorer.image.value
     explorer.sliders[0].value = 0.0
     explorer.sliders[0].value = 1.25
@@ -48,8 +57,17 @@ def test_scatter_click_moves_the_sliders_and_crosshair(pretrained, mnist):
     assert explorer.scatter_axes.collections[0].get_offsets().shape == (500, 2)
     explorer.on_click(SimpleNamespace(inaxes=explorer.scatter_axes, xdata=0.7, ydata=-1.1))
     assert explorer.sliders[0].value == pytest.approx(0.7) and explorer.sliders[1].value == pytest.approx(-1.1)
-    np.testing.assert_allclose(explorer.crosshair.get_data(), [[0.7], [-1.1]], atol=1e-6)
-    np.testing.assert_array_equal(shown(explorer.image), expected(pretrained.decoder, [0.7, -1.1]))
+    # The crosshair (an SVG over the scatter) sits where matplotlib draws z = (0.7, -1.1).
+    left, top = explorer.crosshair_pixels()
+    width, height = explorer.figure.get_size_inches() * explorer.figure.dpi
+    fx, fy = explorer.figure.transFigure.inverted().transform(
+        explorer.scatter_axes.transData.transform((0.7, -1.1)))
+    assert (left, top) == pytest.approx((fx * width, (1 - fy) * height))
+    assert 0 < left < width and 0 < top < height
+    assert f"M{left - 11:.1f} {top:.1f}" in explorer.crosshair.value
+    assert explorer.crosshair.layout.width == f"{round(width)}px"
+    assert "vaelab-overlay" in explorer.crosshair._dom_classes
+    assert_same_digit(explorer.image, pretrained.decoder, [0.7, -1.1])
     explorer.on_click(SimpleNamespace(inaxes=None, xdata=None, ydata=None))  # outside: ignored
     assert explorer.sliders[0].value == pytest.approx(0.7)
 
@@ -61,7 +79,7 @@ def test_larger_latent_spaces_get_one_slider_per_dimension():
     explorer = latent_explorer(vae.decoder)
     assert len(explorer.sliders) == 5
     explorer.sliders[4].value = 2.0
-    np.testing.assert_array_equal(shown(explorer.image), expected(vae.decoder, [0, 0, 0, 0, 2.0]))
+    assert_same_digit(explorer.image, vae.decoder, [0, 0, 0, 0, 2.0])
     big = latent_explorer(build_vae(latent_dim=12).decoder)
     assert len(big.sliders) == 8
 
@@ -77,9 +95,9 @@ def test_interpolation_ends_are_the_two_codes(pretrained, mnist):
     (x_train, _), _ = mnist
     widget = interpolation_explorer(pretrained, x_train[0], x_train[1])
     codes = pretrained.encoder(x_train[:2])[0]
-    np.testing.assert_array_equal(shown(widget.image), expected(pretrained.decoder, np.asarray(codes[0])))
+    assert_same_digit(widget.image, pretrained.decoder, np.asarray(codes[0]))
     widget.slider.value = 1.0
-    np.testing.assert_array_equal(shown(widget.image), expected(pretrained.decoder, np.asarray(codes[1])))
+    assert_same_digit(widget.image, pretrained.decoder, np.asarray(codes[1]))
 
 
 def test_concept_editor_at_alpha_zero_shows_the_reconstruction(pretrained, mnist):
@@ -87,12 +105,12 @@ def test_concept_editor_at_alpha_zero_shows_the_reconstruction(pretrained, mnist
     editor = concept_editor(pretrained, x_test[:400], y_test[:400])
     editor.picker.value = 3
     code = np.asarray(pretrained.encoder(x_test[3:4])[0])[0]
-    np.testing.assert_array_equal(shown(editor.image), expected(pretrained.decoder, code))
+    assert_same_digit(editor.image, pretrained.decoder, code)
     editor.concept.value = 4
     editor.alpha.value = 1.5
     vectors = concept_vectors(pretrained, x_test[:400], y_test[:400])
     np.testing.assert_allclose(editor.edited_code(), code + 1.5 * vectors[4], atol=1e-5)
-    np.testing.assert_array_equal(shown(editor.image), expected(pretrained.decoder, code + 1.5 * vectors[4]))
+    assert_same_digit(editor.image, pretrained.decoder, code + 1.5 * vectors[4])
 
 
 def test_concept_vectors_sum_to_zero_when_weighted(pretrained, mnist):

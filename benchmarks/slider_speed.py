@@ -1,13 +1,15 @@
-"""Issue 4's benchmark: slider move → new PNG bytes, and the 15×15 manifold, fast vs naive.
+"""Issue 4's benchmark: slider move → new PNG bytes, and the 15×15 manifold, fast vs slower paths.
 
-* slider: median time for ``explorer.sliders[0].value = v`` until the ``ipywidgets.Image``
-  holds the new PNG (compiled decoder + PNG), against the straightforward path
-  (``decoder.predict`` + the same PNG encoding), both measured here in one run;
-* manifold: ``manifold_image(decoder, n=15)`` (one batched decode) against the chapter's loop
-  of 225 ``predict`` calls.
+* slider: time for ``explorer.sliders[0].value = v`` until the ``ipywidgets.Image`` holds the
+  new PNG (vaelab's path: NumPy decoder, 28×28 PNG), against the previous widget path (the
+  compiled Keras decoder and a 168×168 PNG) and the straightforward one (``decoder.predict`` and
+  a PNG), all measured here in one run, interleaved round by round so that the machine's
+  drifts hit every path alike;
+* manifold: ``manifold_image(decoder, n=15)`` (one batched NumPy pass, weights re-read on every
+  call) against the compiled Keras decoder on the same 225 points, and the chapter's loop of 225
+  ``predict`` calls.
 
-The browser-side latency (slider drag → image painted) is measured by ``tests/test_browser.py``
-in a real JupyterLab and Voilà page; it writes ``artifacts/*-latency.json``.
+The browser-side latency (slider drag → image painted) is ``browser_latency.py``.
 
     python benchmarks/slider_speed.py [--out results.json]
 """
@@ -26,9 +28,10 @@ os.environ.setdefault("VAELAB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 
 import vaelab  # noqa: E402,F401
+from vaelab.decoding import compiled_call  # noqa: E402
 from vaelab.plotting import grid_values, manifold_image  # noqa: E402
 from vaelab.pretrained import load_vae  # noqa: E402
-from vaelab.widgets import digit_png, latent_explorer  # noqa: E402
+from vaelab.widgets import PIXEL_SCALE, digit_png, latent_explorer  # noqa: E402
 
 
 def timed(function, repeats):
@@ -40,6 +43,20 @@ def timed(function, repeats):
     return samples
 
 
+def interleaved(paths, rounds, per_round):
+    """Run each path ``per_round`` times per round, round after round; samples per path (s)."""
+    samples = {name: [] for name in paths}
+    for round_index in range(rounds):
+        for name, function in paths.items():
+            samples[name] += timed(lambda i: function(round_index * per_round + i), per_round)
+    return samples
+
+
+def ms(samples, q=0.5):
+    ordered = sorted(samples)
+    return round(1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=None)
@@ -47,24 +64,33 @@ def main(argv=None) -> int:
     vae = load_vae("mnist")
     decoder = vae.decoder
     explorer = latent_explorer(decoder)
+    compiled = compiled_call(decoder)
     values = np.linspace(-2.5, 2.5, 401)
+
+    def point(i):
+        return np.array([[values[i % len(values)], 0.0]], dtype="float32")
 
     def move(i):
         explorer.sliders[0].value = float(values[i % len(values)])
 
-    timed(move, 20)  # warm up
-    fast = timed(move, 400)
+    def previous(i):  # the widget path before: compiled Keras call, 168×168 PNG
+        explorer.image.value = digit_png(compiled(point(i))[0], PIXEL_SCALE)
 
     def naive(i):
-        z = np.array([[values[i % len(values)], 0.0]], dtype="float32")
-        digit_png(decoder.predict(z, verbose=0)[0])
+        explorer.image.value = digit_png(decoder.predict(point(i), verbose=0)[0])
 
-    timed(naive, 3)
-    slow = timed(naive, 40)
+    paths = {"fast": move, "previous": previous}
+    for function in (move, previous, naive):
+        timed(function, 5)  # warm up
+    slider = interleaved(paths, rounds=10, per_round=40)
+    slider["naive"] = timed(naive, 40)
 
-    manifold_image(decoder, n=15)
-    batched = timed(lambda i: manifold_image(decoder, n=15), 30)
     grid = grid_values(15)
+    z_grid = np.array([[a, b] for b in grid[::-1] for a in grid], dtype="float32")
+    manifold_paths = {"numpy": lambda i: manifold_image(decoder, n=15), "keras": lambda i: compiled(z_grid)}
+    for function in manifold_paths.values():
+        function(0)
+    manifold = interleaved(manifold_paths, rounds=10, per_round=3)
     start = time.perf_counter()
     for b in grid[::-1]:
         for a in grid:
@@ -72,11 +98,13 @@ def main(argv=None) -> int:
     loop_seconds = time.perf_counter() - start
 
     results = {
-        "slider_fast_median_ms": round(1000 * statistics.median(fast), 3),
-        "slider_fast_p95_ms": round(1000 * sorted(fast)[int(0.95 * len(fast))], 3),
-        "slider_naive_median_ms": round(1000 * statistics.median(slow), 2),
-        "slider_speedup": round(statistics.median(slow) / statistics.median(fast), 1),
-        "manifold_batched_median_ms": round(1000 * statistics.median(batched), 2),
+        "slider_fast_median_ms": ms(slider["fast"]),
+        "slider_fast_p95_ms": ms(slider["fast"], 0.95),
+        "slider_previous_median_ms": ms(slider["previous"]),
+        "slider_naive_median_ms": ms(slider["naive"]),
+        "slider_speedup_over_naive": round(statistics.median(slider["naive"]) / statistics.median(slider["fast"]), 1),
+        "manifold_median_ms": ms(manifold["numpy"]),
+        "manifold_compiled_keras_median_ms": ms(manifold["keras"]),
         "manifold_predict_loop_s": round(loop_seconds, 2),
         "cpus": os.cpu_count(),
     }

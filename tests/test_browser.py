@@ -96,8 +96,11 @@ LATENCY_PROBE = """
 """
 
 
-def drag_slider(page, root, steps=40):
-    """Drag the first slider handle to the right in small steps; return slider→paint latencies (ms)."""
+def drag_slider(page, root, steps=40, direction=1):
+    """Drag the first slider handle in small steps (right, or left with direction=-1).
+
+    Returns the image's src before and after, and the slider → paint latencies in ms.
+    """
     image = root.locator(".widget-image, img.jupyter-widgets").first
     image.wait_for(state="visible", timeout=180_000)
     before = image.get_attribute("src")
@@ -108,7 +111,7 @@ def drag_slider(page, root, steps=40):
     page.mouse.move(x, y)
     page.mouse.down()
     for i in range(1, steps + 1):
-        page.mouse.move(x + 3 * i, y)
+        page.mouse.move(x + 3 * i * direction, y)
         page.wait_for_timeout(60)
     page.mouse.up()
     page.wait_for_function("(before) => document.querySelector('.widget-image, img.jupyter-widgets').src !== before",

@@ -88,7 +88,7 @@ def _same_padding_before(size_in: int, size_out: int, kernel: int, stride: int) 
 
 
 def _axis_taps(size_out: int, size_in: int, kernel: int, stride: int, offset: int, transpose: bool):
-    """Along one axis, for each kernel tap: (tap, phase, output slice, input slice), or None if unused.
+    """Along one axis, for each kernel tap that touches the output: (tap, phase, output slice, input slice).
 
     Convolution: output row y reads input row stride·y + tap − offset (phase 0: the output is
     one plain grid). Transposed: input row i writes output row o = stride·i + tap − offset,

@@ -56,6 +56,7 @@ def floor_notebook(path: Path) -> None:
 
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(FLOOR_CODE)]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     nbformat.write(notebook, path)
 
 
@@ -76,7 +77,8 @@ def lab(browser, folder, name, count):
     server, log = helpers._server(command, f"http://127.0.0.1:{port}/api/status?token={token}", folder)
     try:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.goto(f"http://127.0.0.1:{port}/lab/tree/{name}?token={token}")
+        # A fresh workspace: nothing restored from an earlier session covers or hides the notebook.
+        page.goto(f"http://127.0.0.1:{port}/lab/workspaces/{secrets.token_hex(4)}/tree/{name}?reset&token={token}")
         page.locator(".jp-Notebook").first.wait_for(timeout=120_000)
         page.locator(".jp-Notebook .jp-Cell").first.click()
         page.get_by_role("menuitem", name="Run").click()

@@ -160,7 +160,8 @@ def test_jupyterlab_explorer(browser, workdir):
     server, log = _server(command, f"http://127.0.0.1:{port}/api/status?token={token}", workdir)
     try:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.goto(f"http://127.0.0.1:{port}/lab/tree/explorer_app.ipynb?token={token}")
+        # A fresh workspace: nothing restored from an earlier session covers or hides the notebook.
+        page.goto(f"http://127.0.0.1:{port}/lab/workspaces/{secrets.token_hex(4)}/tree/explorer_app.ipynb?reset&token={token}")
         page.locator(".jp-Notebook").first.wait_for(timeout=120_000)
         no_news = page.get_by_role("button", name="No", exact=True)
         if no_news.count():

@@ -19,9 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import shutil
-import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -31,6 +29,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import test_browser as helpers  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
+
+from vaelab._checks import write_text_atomic  # noqa: E402
 
 FLOOR_CODE = """\
 import ipywidgets as widgets
@@ -69,45 +69,13 @@ def drags(page, root, count):
 
 
 def lab(browser, folder, name, count):
-    port, token = helpers.free_port(), secrets.token_hex(16)
-    command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-               f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}", "--LabApp.news_url="]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        command.append("--allow-root")
-    server, log = helpers._server(command, f"http://127.0.0.1:{port}/api/status?token={token}", folder)
-    try:
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        # A fresh workspace: nothing restored from an earlier session covers or hides the notebook.
-        page.goto(f"http://127.0.0.1:{port}/lab/workspaces/{secrets.token_hex(4)}/tree/{name}?reset&token={token}")
-        page.locator(".jp-Notebook").first.wait_for(timeout=120_000)
-        page.locator(".jp-Notebook .jp-Cell").first.click()
-        page.get_by_role("menuitem", name="Run").click()
-        page.locator('li[data-command="runmenu:run-all"]').click()
+    with helpers.jupyterlab_page(browser, folder, name) as (page, _):
         return drags(page, page.locator(".jp-Notebook"), count)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
 
 
 def voila(browser, folder, name, count):
-    port = helpers.free_port()
-    command = [sys.executable, "-m", "voila", name, "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"]
-    server, log = helpers._server(command, f"http://127.0.0.1:{port}/", folder)
-    try:
-        page = browser.new_page(viewport={"width": 1100, "height": 800})
-        page.goto(f"http://127.0.0.1:{port}/", timeout=180_000)
+    with helpers.voila_page(browser, folder, name) as (page, _):
         return drags(page, page.locator("body"), count)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
-
-
-def summary(latencies):
-    ordered = sorted(latencies)
-    return {"moves": len(ordered), "median_ms": round(statistics.median(ordered), 1),
-            "p95_ms": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 1)}
 
 
 def main(argv=None) -> int:
@@ -124,13 +92,13 @@ def main(argv=None) -> int:
         browser = playwright.chromium.launch(executable_path=helpers.CHROMIUM, args=helpers.CHROMIUM_ARGS)
         for page_name, run in (("jupyterlab", lab), ("voila", voila)):
             for notebook, label in (("explorer_app.ipynb", "explorer"), ("floor.ipynb", "bare widget")):
-                results[f"{page_name}, {label}"] = summary(run(browser, folder, notebook, args.drags))
+                results[f"{page_name}, {label}"] = helpers.latency_summary(run(browser, folder, notebook, args.drags))
                 print(f"{page_name}, {label}:", results[f"{page_name}, {label}"], flush=True)
         browser.close()
     results["cpus"] = os.cpu_count()
     print(json.dumps(results, indent=1))
     if args.out:
-        Path(args.out).write_text(json.dumps(results, indent=1) + "\n")
+        write_text_atomic(args.out, json.dumps(results, indent=1) + "\n")
     shutil.rmtree(folder.parent, ignore_errors=True)
     return 0
 

@@ -17,6 +17,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from vaelab._checks import write_text_atomic
+
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
@@ -50,7 +52,7 @@ def main(argv=None) -> int:
         results["notebooks"][path.name] = run(path)
         print(mode, path.name, results["notebooks"][path.name], flush=True)
     if args.out:
-        Path(args.out).write_text(json.dumps(results, indent=1))
+        write_text_atomic(args.out, json.dumps(results, indent=1) + "\n")
     return 0
 
 

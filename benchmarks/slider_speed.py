@@ -28,6 +28,7 @@ os.environ.setdefault("VAELAB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 
 import vaelab  # noqa: E402,F401
+from vaelab._checks import write_text_atomic  # noqa: E402
 from vaelab.decoding import compiled_call  # noqa: E402
 from vaelab.plotting import grid_values, manifold_image  # noqa: E402
 from vaelab.pretrained import load_vae  # noqa: E402
@@ -110,8 +111,7 @@ def main(argv=None) -> int:
     }
     print(json.dumps(results, indent=1))
     if args.out:
-        with open(args.out, "w") as handle:
-            json.dump(results, handle, indent=1)
+        write_text_atomic(args.out, json.dumps(results, indent=1) + "\n")
     return 0
 
 

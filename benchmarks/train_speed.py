@@ -32,6 +32,7 @@ os.environ.setdefault("VAELAB_OFFLINE", "1")
 import keras  # noqa: E402
 
 import vaelab  # noqa: E402,F401
+from vaelab._checks import write_text_atomic  # noqa: E402
 from vaelab.data import load_mnist  # noqa: E402
 from vaelab.metrics import neg_elbo  # noqa: E402
 from vaelab.models import build_vae  # noqa: E402
@@ -137,8 +138,7 @@ def main(argv=None):
                   f"speed-up {entry['speedup']}; best within chapter time {entry['best_within_chapter_time']}",
                   flush=True)
     if args.out:
-        with open(args.out, "w") as handle:
-            json.dump(results, handle, indent=1)
+        write_text_atomic(args.out, json.dumps(results, indent=1) + "\n")
     return 0
 
 

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -139,29 +140,36 @@ def crosshair_follows_the_sliders(page):
     assert page.locator(".vaelab-pixels").first.evaluate("e => getComputedStyle(e).imageRendering") == "pixelated"
 
 
-def record(name, latencies):
-    ARTIFACTS.mkdir(exist_ok=True)
+def latency_summary(latencies):
     ordered = sorted(latencies)
     summary = {"count": len(ordered)}
     if ordered:
         summary.update(median_ms=round(ordered[len(ordered) // 2], 1),
                        p95_ms=round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 1))
+    return summary
+
+
+def record(name, latencies):
+    ARTIFACTS.mkdir(exist_ok=True)
+    summary = latency_summary(latencies)
     (ARTIFACTS / f"{name}-latency.json").write_text(json.dumps(summary, indent=1))
     print(name, summary)
 
 
-def test_jupyterlab_explorer(browser, workdir):
+@contextmanager
+def jupyterlab_page(browser, folder, notebook):
+    """JupyterLab on ``folder``, ``notebook`` open in a fresh workspace, all cells run: (page, server log)."""
     port, token = free_port(), secrets.token_hex(16)
     command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-               f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={workdir}",
+               f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}",
                "--LabApp.news_url=", "--ServerApp.open_browser=False"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # CI runs as root
         command.append("--allow-root")
-    server, log = _server(command, f"http://127.0.0.1:{port}/api/status?token={token}", workdir)
+    server, log = _server(command, f"http://127.0.0.1:{port}/api/status?token={token}", folder)
     try:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         # A fresh workspace: nothing restored from an earlier session covers or hides the notebook.
-        page.goto(f"http://127.0.0.1:{port}/lab/workspaces/{secrets.token_hex(4)}/tree/explorer_app.ipynb?reset&token={token}")
+        page.goto(f"http://127.0.0.1:{port}/lab/workspaces/{secrets.token_hex(4)}/tree/{notebook}?reset&token={token}")
         page.locator(".jp-Notebook").first.wait_for(timeout=120_000)
         no_news = page.get_by_role("button", name="No", exact=True)
         if no_news.count():
@@ -169,6 +177,31 @@ def test_jupyterlab_explorer(browser, workdir):
         page.locator(".jp-Notebook .jp-Cell").first.click()
         page.get_by_role("menuitem", name="Run").click()
         page.locator('li[data-command="runmenu:run-all"]').click()
+        yield page, Path(log.name)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+@contextmanager
+def voila_page(browser, folder, notebook):
+    """Voilà serving ``notebook`` from ``folder``, opened: (page, server log)."""
+    port = free_port()
+    command = [sys.executable, "-m", "voila", notebook, "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"]
+    server, log = _server(command, f"http://127.0.0.1:{port}/", folder)
+    try:
+        page = browser.new_page(viewport={"width": 1100, "height": 800})
+        page.goto(f"http://127.0.0.1:{port}/", timeout=180_000)
+        yield page, Path(log.name)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+def test_jupyterlab_explorer(browser, workdir):
+    with jupyterlab_page(browser, workdir, "explorer_app.ipynb") as (page, log):
         before, after, latencies = drag_slider(page, page.locator(".jp-Notebook"))
         assert after and after != before, "the decoded digit did not change after the drag"
         stderr = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
@@ -177,26 +210,12 @@ def test_jupyterlab_explorer(browser, workdir):
         record("lab", latencies)
         assert latencies, "no slider move was followed by a repaint"
         crosshair_follows_the_sliders(page)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
-    assert "vaelab_server: kernel websockets send small messages at once" in Path(log.name).read_text()
+    assert "vaelab_server: kernel websockets send small messages at once" in log.read_text()
 
 
 def test_voila_app(browser, workdir):
-    port = free_port()
-    command = [sys.executable, "-m", "voila", "explorer_app.ipynb", "--no-browser", f"--port={port}",
-               "--Voila.ip=127.0.0.1"]
-    server, log = _server(command, f"http://127.0.0.1:{port}/", workdir)
-    try:
-        page = browser.new_page(viewport={"width": 1100, "height": 800})
-        page.goto(f"http://127.0.0.1:{port}/", timeout=180_000)
+    with voila_page(browser, workdir, "explorer_app.ipynb") as (page, _):
         before, after, latencies = drag_slider(page, page.locator("body"))
         assert after and after != before, "the decoded digit did not change after the drag"
         page.screenshot(path=str(ARTIFACTS / "explorer-voila.png"))
         record("voila", latencies)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()

@@ -132,3 +132,18 @@ def test_widget_functions_reject_bad_input(pretrained, mnist):
         explorer.set_z([1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="28x28"):
         interpolation_explorer(pretrained, np.zeros((32, 32, 1)), np.zeros((32, 32, 1)))
+
+
+def test_setting_several_sliders_decodes_once(pretrained, mnist):
+    (_, _), (x_test, y_test) = mnist
+    explorer = latent_explorer(pretrained.decoder, pretrained.encoder, x_test[:200], y_test[:200])
+    calls = []
+    run = explorer.view.run
+    explorer.view.run = lambda batch: calls.append(batch.copy()) or run(batch)
+    explorer.set_z([1.0, -1.0])
+    assert len(calls) == 1
+    assert_same_digit(explorer.image, pretrained.decoder, [1.0, -1.0])
+    explorer.on_click(SimpleNamespace(inaxes=explorer.scatter_axes, xdata=-0.4, ydata=0.6))
+    assert len(calls) == 2
+    np.testing.assert_allclose(calls[-1], [[-0.4, 0.6]], atol=1e-6)
+    assert f"M{explorer.crosshair_pixels()[0] - 11:.1f}" in explorer.crosshair.value

@@ -173,8 +173,10 @@ class _Convolution:
         for phase_y in range(py):
             for phase_x in range(px):
                 valid[phase_y, phase_x, :-(-(out_h - phase_y) // py), :-(-(out_w - phase_x) // px)] = True
-        self.covered = bool(assigned[valid].all())  # else: start from the bias (or 0) and add every tap
-        self.taps.sort(key=lambda tap: not (tap[0] and self.covered))  # assignments first
+        self.covered = bool(assigned[valid].all())
+        if not self.covered:  # start from the bias (or 0) and add every tap
+            self.taps = [(False, *tap[1:]) for tap in self.taps]
+        self.taps.sort(key=lambda tap: not tap[0])  # assignments first
         self.activation = _activation(layer.activation)
         self._buffers = {}
 
@@ -204,7 +206,7 @@ class _Convolution:
         for assign, tap, phase_y, phase_x, (out_rows, out_cols), (in_rows, in_cols) in self.taps:
             target = out[:, phase_y, phase_x, out_rows, out_cols]
             source = products[tap][:, in_rows, in_cols]
-            if assign and self.covered:
+            if assign:
                 if self.bias is None:
                     target[...] = source
                 else:

@@ -157,6 +157,7 @@ class LatentExplorer(_Displayed):
         if self.latent_dim > MAX_SLIDERS:
             note = f"showing a slice: z₁…z₈ move, the other {self.latent_dim - MAX_SLIDERS} stay at 0"
         self.figure = self.canvas = self.crosshair = None
+        self._holding = False
         children = [widgets.VBox([*self.sliders, self.image, widgets.Label(note)] if note else
                                  [*self.sliders, self.image])]
         if encoder is not None and x is not None and self.latent_dim >= 2:
@@ -228,23 +229,33 @@ class LatentExplorer(_Displayed):
         """Move z₁, z₂ to the clicked point of the scatter."""
         if event.inaxes is not self.scatter_axes or event.xdata is None:
             return
-        low, high = -SLIDER_RANGE, SLIDER_RANGE
-        self.sliders[0].value = float(np.clip(event.xdata, low, high))
-        self.sliders[1].value = float(np.clip(event.ydata, low, high))
+        self._move_sliders([event.xdata, event.ydata])
 
     def _moved(self, index: int, value: float) -> None:
         self.z[index] = value
+        if self._holding:  # several sliders are being set at once: redraw once, afterwards
+            return
         self.view.show(self.z)
         if self.crosshair is not None and index < 2:
+            self._draw_crosshair()
+
+    def _move_sliders(self, values) -> None:
+        """Set the first len(values) sliders, then decode and draw once (not once per slider)."""
+        self._holding = True
+        try:
+            for slider, value in zip(self.sliders, values):
+                slider.value = float(np.clip(value, -SLIDER_RANGE, SLIDER_RANGE))
+        finally:
+            self._holding = False
+        self.view.show(self.z)
+        if self.crosshair is not None:
             self._draw_crosshair()
 
     def set_z(self, z) -> None:
         """Move every slider to ``z`` (a point of the latent space)."""
         z = as_latent(z, self.latent_dim)[0]
-        for slider, value in zip(self.sliders, z):
-            slider.value = float(np.clip(value, -SLIDER_RANGE, SLIDER_RANGE))
         self.z[len(self.sliders):] = z[len(self.sliders):]
-        self.view.show(self.z)
+        self._move_sliders(z[:len(self.sliders)])
 
 
 def latent_explorer(decoder, encoder=None, x=None, y=None, max_points: int = 2000) -> LatentExplorer:

@@ -20,14 +20,14 @@ def vaelab(*args, timeout=300):
 def small_npz(tmp_path_factory, mnist):
     (x_train, y_train), _ = mnist
     path = tmp_path_factory.mktemp("data") / "small.npz"
-    np.savez(path, x=(x_train[:400, ..., 0] * 255).round().astype(np.uint8), y=y_train[:400])
+    np.savez(path, x=(x_train[:1000, ..., 0] * 255).round().astype(np.uint8), y=y_train[:1000])
     return path
 
 
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory, small_npz):
     out = tmp_path_factory.mktemp("run")
-    result = vaelab("train", "--dataset", small_npz, "--epochs", 1, "--batch-size", 32, "--quiet", "--out", out)
+    result = vaelab("train", "--dataset", small_npz, "--epochs", 1, "--batch-size", 16, "--quiet", "--out", out)
     assert result.returncode == 0, result.stderr
     return out, result
 
@@ -38,7 +38,7 @@ def test_train_writes_model_history_and_metrics(trained_run):
     metrics = json.loads((out / "metrics.json").read_text())
     history = json.loads((out / "history.json").read_text())
     assert metrics["epochs_completed"] == 1 and len(history["loss"]) == 1
-    assert 100 < metrics["neg_elbo"] < 560
+    assert 100 < metrics["neg_elbo"] < 300  # untrained: ~540; one epoch of 50 steps: ~220
     assert metrics["neg_elbo"] == pytest.approx(metrics["reconstruction_loss"] + metrics["kl_loss"], rel=1e-5)
     assert "held-out negative ELBO" in result.stdout
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left

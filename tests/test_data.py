@@ -44,8 +44,9 @@ def test_offline_fallback_without_the_flag_is_quick(monkeypatch, tmp_path, capsy
     monkeypatch.delenv("VAELAB_OFFLINE", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # no cached full MNIST
 
-    def hang(*args, **kwargs):
+    def hang(*args, **kwargs):  # a dead network: nothing for a minute, then a timeout
         time.sleep(60)
+        raise TimeoutError("timed out")
 
     monkeypatch.setattr(socket, "create_connection", hang)
     start = time.perf_counter()

@@ -163,7 +163,11 @@ def test_offline_never_hangs_on_a_dead_network(monkeypatch, tmp_path):
 
     monkeypatch.delenv("VAELAB_OFFLINE", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: time.sleep(3600))
+    def hang(*args, **kwargs):  # nothing for an hour, then a timeout
+        time.sleep(3600)
+        raise TimeoutError("timed out")
+
+    monkeypatch.setattr(socket, "create_connection", hang)
     start = time.perf_counter()
     assert not data.network_available(timeout=1.0)
     assert time.perf_counter() - start < 2.0

@@ -132,6 +132,37 @@ def test_checkpoint_keeps_the_best_weights_atomically(tmp_path, x_small):
     models.load_weights(models.build_vae(compile=False), tmp_path / "best.weights.h5")
 
 
+def test_ctrl_c_stops_after_the_batch_and_a_second_one_at_once(x_small, capsys):
+    """Ctrl-C is a SIGINT to the main thread; send it from a callback at a known step."""
+    import signal
+
+    class CtrlC(keras.callbacks.Callback):
+        def __init__(self, times):
+            super().__init__()
+            self.times, self.steps = times, 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.steps += 1
+            if self.steps == 3:
+                for _ in range(self.times):
+                    os.kill(os.getpid(), signal.SIGINT)
+
+    before = signal.getsignal(signal.SIGINT)
+    vae = models.build_vae(seed=0)
+    once = CtrlC(1)
+    history = training.train(vae, x_small, num_epochs=5, batch_size=32, callbacks=[once], verbose=0)
+    assert history.interrupted and once.steps == 3 and len(history.epoch) == 1  # stopped after that batch
+    assert "training interrupted in epoch 1 of 5" in capsys.readouterr().out
+    assert signal.getsignal(signal.SIGINT) is before  # the handler is put back
+    twice = CtrlC(2)
+    history = training.train(models.build_vae(seed=0), x_small, num_epochs=5, batch_size=32, callbacks=[twice],
+                             verbose=0)
+    assert history.interrupted and twice.steps == 3 and history.epoch == []  # the second one: at once
+    assert signal.getsignal(signal.SIGINT) is before
+    history = training.train(vae, x_small, num_epochs=1, batch_size=32, verbose=0)
+    assert not history.interrupted and vae.kl_warmup.numpy() == 1.0
+
+
 def test_ctrl_c_during_cli_training_leaves_nothing_or_a_loadable_model(tmp_path, mnist):
     (x_train, _), _ = mnist
     npz = tmp_path / "d.npz"

@@ -104,7 +104,8 @@ def _train(args) -> int:
         print("vaelab: no epoch finished, so nothing was saved.")
         return 130
     metrics = {**elbo_terms(vae, x_test), "dataset": args.dataset, "num_test": len(x_test),
-               "epochs_completed": epochs_done, "train_seconds": round(seconds, 1),
+               "epochs_completed": epochs_done, "interrupted": bool(getattr(history, "interrupted", False)),
+               "train_seconds": round(seconds, 1),
                "latent_dim": args.latent_dim, "beta": args.beta, "batch_size": args.batch_size,
                "seed": args.seed}
     args.out.mkdir(parents=True, exist_ok=True)

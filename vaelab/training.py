@@ -8,7 +8,9 @@ NaN, Ctrl-C that keeps the weights, and atomic best-weight checkpoints.
 from __future__ import annotations
 
 import math
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import keras  # vaelab/__init__ has already imported it quietly
@@ -22,6 +24,40 @@ from vaelab.defaults import (  # defaults of train(), chosen by benchmarks/train
     DEFAULT_SCHEDULE,
     MIN_WARMUP_STEPS,
 )
+
+
+class _StopOnCtrlC:
+    """Context: the first Ctrl-C (SIGINT, also a notebook's "interrupt kernel") lets the current
+    batch finish and stops training; a second one interrupts at once.
+
+    Why not just catch ``KeyboardInterrupt``: raised while TensorFlow runs a step, it can be
+    turned into a data error and swallowed, and training then goes on (seen in CI: a CLI
+    run kept training for minutes after Ctrl-C). Only installed from the main thread.
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self.interrupted = False
+        self.installed = False
+        self.previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.getsignal(signal.SIGINT)
+            signal.signal(signal.SIGINT, self._handle)
+            self.installed = True
+        return self
+
+    def _handle(self, signum, frame):
+        if self.interrupted:  # the second Ctrl-C: stop now
+            raise KeyboardInterrupt
+        self.interrupted = True
+        self.model.stop_training = True
+
+    def __exit__(self, *exc):
+        if self.installed:  # None: the handler was not set from Python; the default is the best guess
+            signal.signal(signal.SIGINT, signal.SIG_DFL if self.previous is None else self.previous)
+        return False
 
 
 class StopOnNaN(keras.callbacks.Callback):
@@ -160,7 +196,8 @@ def train(
     bar when interactive, 0 is quiet, 2 prints a line per epoch.
 
     On a NaN/inf loss training stops and the last good weights come back. Ctrl-C
-    stops training and keeps the weights trained so far. ``checkpoint_dir`` keeps
+    (or "interrupt kernel") stops after the current batch and keeps the weights
+    trained so far; the returned history then has ``interrupted = True``. ``checkpoint_dir`` keeps
     the best weights in ``best.weights.h5`` there, written atomically.
 
     Why these defaults (``benchmarks/README.md`` has the figures): on 2 CPU cores
@@ -209,19 +246,23 @@ def train(
     if verbose == "auto":
         verbose = 1 if sys.stdout.isatty() or "ipykernel" in sys.modules else 2
     try:
-        vae.fit(
-            x_train,
-            validation_data=validation_data,
-            epochs=num_epochs,
-            batch_size=batch_size,
-            shuffle=True,
-            callbacks=all_callbacks,
-            verbose=verbose,
-        )
-    except KeyboardInterrupt:
+        with _StopOnCtrlC(vae) as ctrl_c:
+            vae.fit(
+                x_train,
+                validation_data=validation_data,
+                epochs=num_epochs,
+                batch_size=batch_size,
+                shuffle=True,
+                callbacks=all_callbacks,
+                verbose=verbose,
+            )
+        # Keras ends the epoch it stopped in (validation, history) as if it were complete.
+        history.interrupted, epoch = ctrl_c.interrupted, len(history.epoch)
+    except KeyboardInterrupt:  # a second Ctrl-C, or one before fit() took over
+        history.interrupted, epoch = True, len(history.epoch) + 1
+    if history.interrupted:
         if hasattr(vae, "kl_warmup"):
             vae.kl_warmup.assign(1.0)
-        done = len(history.epoch)
-        print(f"\nvaelab: training interrupted after {done} complete epoch(s); "
+        print(f"\nvaelab: training interrupted in epoch {epoch} of {num_epochs}; "
               "the model keeps the weights trained so far.")
     return history

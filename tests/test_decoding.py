@@ -53,10 +53,32 @@ def test_convolution_settings_match_keras(kernel, stride, padding):
         model = chain(layers.Dense(5 * 6 * 4, activation="relu"), layers.Reshape((5, 6, 4)),
                       convolution(3, kernel, strides=stride, padding=padding, activation="tanh"),
                       layers.Conv2D(2, (3, 2), padding="same", activation="sigmoid", use_bias=False))
-        z = np.random.default_rng(kernel).normal(size=(4, 3)).astype("float32")
         forward = numpy_forward(model)
         assert forward is not None, (kernel, stride, padding, transpose)
-        np.testing.assert_allclose(forward(z), keras_says(model, z), atol=1e-5, err_msg=str((kernel, stride, transpose)))
+        for batch in (4, 40):  # up to SMALL points the layers interleave; above, the last one reads phases
+            z = np.random.default_rng(kernel).normal(size=(batch, 3)).astype("float32")
+            np.testing.assert_allclose(forward(z), keras_says(model, z), atol=1e-5,
+                                       err_msg=str((kernel, stride, transpose, batch)))
+
+
+@pytest.mark.parametrize("name,tail", [
+    ("two convolutions read the phases", lambda: [
+        layers.Conv2D(3, 3, padding="same", activation="relu"), layers.Activation("tanh"),
+        layers.Conv2D(2, (2, 3), padding="same", activation="sigmoid")]),
+    ("the transposed convolution is the last layer", lambda: []),
+    ("a strided convolution after it", lambda: [layers.Conv2D(2, 3, strides=2, padding="same")]),
+    ("flattened into a dense layer", lambda: [layers.Conv2D(2, 3, padding="same"), layers.Flatten(),
+                                              layers.Dense(3)]),
+    ("valid padding after it", lambda: [layers.Conv2D(2, 3, padding="valid", activation="relu")]),
+])
+def test_phase_layout_chains_match_keras(name, tail):
+    model = chain(layers.Dense(4 * 5 * 3, activation="relu"), layers.Reshape((4, 5, 3)),
+                  layers.Conv2DTranspose(4, 3, strides=2, padding="same", activation="relu"), *tail())
+    forward = numpy_forward(model)
+    assert forward is not None, name
+    for batch in (1, 5, 64):
+        z = np.random.default_rng(batch).normal(size=(batch, 3)).astype("float32")
+        np.testing.assert_allclose(forward(z), keras_says(model, z), atol=1e-5, err_msg=f"{name}, batch {batch}")
 
 
 def test_images_in_and_flat_out_match_keras():

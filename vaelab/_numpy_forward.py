@@ -113,6 +113,24 @@ def _axis_taps(size_out: int, size_in: int, kernel: int, stride: int, offset: in
     return taps
 
 
+def _phased_axis_taps(grid: int, phases: int, kernel: int, offset: int):
+    """Like :func:`_axis_taps` for a stride-1 convolution whose input (and output) is kept as
+    ``phases`` interleaved grids of ``grid`` rows: (tap, output phase, input phase, output slice,
+    input slice). Output row y = phases·v + b reads input row y + tap − offset, which lies in
+    phase (b + tap − offset) mod phases at grid row v + shift.
+    """
+    taps = []
+    for tap in range(kernel):
+        for out_phase in range(phases):
+            position = out_phase + tap - offset
+            in_phase = position % phases
+            shift = (position - in_phase) // phases
+            low, high = max(0, -shift), min(grid, grid - shift)
+            if high > low:
+                taps.append((tap, out_phase, in_phase, slice(low, high), slice(low + shift, high + shift)))
+    return taps
+
+
 class _Convolution:
     """Conv2D or Conv2DTranspose on (channels, height, width, batch) arrays.
 
@@ -121,7 +139,7 @@ class _Convolution:
     are assigned (with the bias) instead of added, which saves a pass over the output.
     """
 
-    def __init__(self, layer, weights, in_shape, transpose: bool):
+    def __init__(self, layer, weights, in_shape, transpose: bool, in_phases=(1, 1)):
         kernel, bias = weights[0], (weights[1] if layer.use_bias else None)
         kh, kw = kernel.shape[:2]
         if transpose:  # Keras: (kh, kw, out, in)
@@ -143,6 +161,10 @@ class _Convolution:
                 out_h, out_w = height * sy + max(kh - sy, 0), width * sx + max(kw - sx, 0)
                 oy = ox = 0
             self.phases = (sy, sx)
+        elif in_phases != (1, 1):  # stride 1, 'same', input kept in phases (see numpy_forward)
+            out_h, out_w = height, width
+            oy, ox = _same_padding_before(height, out_h, kh, 1), _same_padding_before(width, out_w, kw, 1)
+            self.phases = tuple(in_phases)
         else:
             if layer.padding == "same":
                 out_h, out_w = -(-height // sy), -(-width // sx)
@@ -156,19 +178,26 @@ class _Convolution:
         self.out_channels = out_channels
         self.out_shape = (out_channels, out_h, out_w)
         self.grid = (-(-out_h // py), -(-out_w // px))  # rows and columns of each phase's grid
-        taps = [(ty * kw + tx, phase_y, phase_x, (out_rows, out_cols), (in_rows, in_cols))
-                for ty, phase_y, out_rows, in_rows in _axis_taps(out_h, height, kh, sy, oy, transpose)
-                for tx, phase_x, out_cols, in_cols in _axis_taps(out_w, width, kw, sx, ox, transpose)]
+        self.in_phases = tuple(in_phases)
+        if self.in_phases != (1, 1):
+            rows = _phased_axis_taps(self.grid[0], py, kh, oy)
+            cols = _phased_axis_taps(self.grid[1], px, kw, ox)
+        else:  # the input is one plain grid: input phase 0
+            rows = [(tap, phase, 0, out, inp) for tap, phase, out, inp in _axis_taps(out_h, height, kh, sy, oy, transpose)]
+            cols = [(tap, phase, 0, out, inp) for tap, phase, out, inp in _axis_taps(out_w, width, kw, sx, ox, transpose)]
+        taps = [(ty * kw + tx, phase_y, phase_x, (in_y, in_x), (out_rows, out_cols), (in_rows, in_cols))
+                for ty, phase_y, in_y, out_rows, in_rows in rows
+                for tx, phase_x, in_x, out_cols, in_cols in cols]
         # Greedy, largest first: taps whose regions do not overlap those already chosen are assigned.
-        taps.sort(key=lambda tap: -(tap[3][0].stop - tap[3][0].start) * (tap[3][1].stop - tap[3][1].start))
+        taps.sort(key=lambda tap: -(tap[4][0].stop - tap[4][0].start) * (tap[4][1].stop - tap[4][1].start))
         assigned = np.zeros((py, px, *self.grid), dtype=bool)
-        self.taps = []  # (assign?, tap index, phase y, phase x, output slices, input slices)
-        for tap, phase_y, phase_x, out_slices, in_slices in taps:
+        self.taps = []  # (assign?, tap index, phase y, phase x, input phases, output slices, input slices)
+        for tap, phase_y, phase_x, in_phase, out_slices, in_slices in taps:
             region = assigned[phase_y, phase_x][out_slices]
             assign = not region.any()
             if assign:
                 region[...] = True
-            self.taps.append((assign, tap, phase_y, phase_x, out_slices, in_slices))
+            self.taps.append((assign, tap, phase_y, phase_x, in_phase, out_slices, in_slices))
         valid = np.zeros_like(assigned)
         for phase_y in range(py):
             for phase_x in range(px):
@@ -178,6 +207,9 @@ class _Convolution:
             self.taps = [(False, *tap[1:]) for tap in self.taps]
         self.taps.sort(key=lambda tap: not tap[0])  # assignments first
         self.activation = _activation(layer.activation)
+        #: Return the output as phases (channels, py, px, rows, columns, batch), not interleaved,
+        #: for batches above NumpyForward.SMALL; set by numpy_forward when the next step reads it so.
+        self.keep_phases = False
         self._buffers = {}
 
     def _buffers_for(self, batch, in_pixels):
@@ -197,15 +229,17 @@ class _Convolution:
         return buffers
 
     def __call__(self, x):
-        channels, height, width, batch = x.shape
-        products, out, interleaved = self._buffers_for(batch, height * width)
+        channels, batch = x.shape[0], x.shape[-1]
+        pixels = x[0].size // batch
+        products, out, interleaved = self._buffers_for(batch, pixels)
         np.matmul(self.matrix, x.reshape(channels, -1), out=products)
-        products = products.reshape(-1, self.out_channels, height, width, batch)
+        # (tap, channel, input phase y, input phase x, row, column, batch)
+        products = products.reshape(-1, self.out_channels, *self.in_phases, *x.shape[-3:-1], batch)
         if not self.covered:
             out[...] = 0.0 if self.bias is None else self.bias[:, :, :, :, None, None]
-        for assign, tap, phase_y, phase_x, (out_rows, out_cols), (in_rows, in_cols) in self.taps:
+        for assign, tap, phase_y, phase_x, (in_y, in_x), (out_rows, out_cols), (in_rows, in_cols) in self.taps:
             target = out[:, phase_y, phase_x, out_rows, out_cols]
-            source = products[tap][:, in_rows, in_cols]
+            source = products[tap][:, in_y, in_x, in_rows, in_cols]
             if assign:
                 if self.bias is None:
                     target[...] = source
@@ -215,6 +249,8 @@ class _Convolution:
                 target += source
         if interleaved is None:
             result = self.activation(out).reshape(self.out_channels, *self.grid, batch)
+        elif self.keep_phases and batch > NumpyForward.SMALL:
+            return self.activation(out)  # the next step reads the phases: no interleaving pass
         else:  # phase (a, b), row u, column v → output row u·sy + a, column v·sx + b
             py, px = self.phases
             target = interleaved.reshape(self.out_channels, self.grid[0], py, self.grid[1], px, batch)
@@ -258,7 +294,12 @@ class NumpyForward:
             x = np.ascontiguousarray(x.T if x.ndim == 2 else x.transpose(3, 1, 2, 0))
             for step in self.steps:
                 x = step(x)
-            result[start:start + size] = x.T if x.ndim == 2 else x.transpose(3, 1, 2, 0)
+            if x.ndim == 6:  # phases (c, a, b, u, v, n) → image row u·py + a, column v·px + b
+                channels, py, px, rows, columns, n = x.shape
+                result[start:start + size].reshape(n, rows, py, columns, px, channels)[...] = \
+                    x.transpose(5, 3, 1, 4, 2, 0)
+            else:
+                result[start:start + size] = x.T if x.ndim == 2 else x.transpose(3, 1, 2, 0)
         return result
 
 
@@ -334,6 +375,14 @@ def numpy_forward(model, weights=None) -> NumpyForward | None:
                     or layer.padding not in ("same", "valid") or _activation(layer.activation) is None):
                 return None
             convolution = _Convolution(layer, layer_weights(layer), shape, transpose=kind is layers.Conv2DTranspose)
+            previous = _last_convolution(steps)
+            phases = None if previous is None else previous.phases
+            if (phases is not None and phases != (1, 1) and kind is layers.Conv2D and tuple(layer.strides) == (1, 1)
+                    and layer.padding == "same" and shape[1] % phases[0] == 0 and shape[2] % phases[1] == 0):
+                # Read the previous layer's output in its phases (no interleaving) for large batches.
+                previous.keep_phases = True
+                reading_phases = _Convolution(layer, layer_weights(layer), shape, transpose=False, in_phases=phases)
+                convolution = _EitherLayout(convolution, reading_phases)
             steps.append(["conv", convolution])
             shape = convolution.out_shape
         elif kind is layers.Activation:
@@ -343,11 +392,48 @@ def numpy_forward(model, weights=None) -> NumpyForward | None:
             steps.append(["activation", function])
         else:
             return None
+    last = _last_convolution(steps)
+    if last is not None and last.phases != (1, 1) and last.out_shape[1:] == (
+            last.grid[0] * last.phases[0], last.grid[1] * last.phases[1]):
+        last.keep_phases = True  # NumpyForward interleaves while writing the result
     runnable = [_runnable(step) for step in steps]
     out_shape = shape if len(shape) == 1 else (shape[1], shape[2], shape[0])
     if tuple(model.outputs[0].shape[1:]) != out_shape:
         return None
     return NumpyForward(runnable, out_shape)
+
+
+class _EitherLayout:
+    """A stride-1 convolution that reads its input as plain images or as the phases its
+    (transposed, strided) predecessor left them in; its output keeps the same layout."""
+
+    def __init__(self, plain, reading_phases):
+        self.plain = plain
+        self.reading_phases = reading_phases
+        self.out_shape = plain.out_shape
+        self.phases = reading_phases.phases
+        self.grid = reading_phases.grid
+
+    @property
+    def keep_phases(self):
+        return self.reading_phases.keep_phases
+
+    @keep_phases.setter
+    def keep_phases(self, value):  # only phases read can be kept; a plain input stays plain
+        self.reading_phases.keep_phases = value
+
+    def __call__(self, x):
+        return self.reading_phases(x) if x.ndim == 6 else self.plain(x)
+
+
+def _last_convolution(steps):
+    """The convolution whose output the next layer reads (through activations only), or None."""
+    for step in reversed(steps):
+        if step[0] == "conv":
+            return step[1]
+        if step[0] != "activation":
+            return None
+    return None
 
 
 def _runnable(step):

@@ -403,6 +403,30 @@ def numpy_forward(model, weights=None) -> NumpyForward | None:
     return NumpyForward(runnable, out_shape)
 
 
+class _Dense:
+    """Dense on (features, batch): one matrix product with the bias as an extra column (the
+    input gets a row of ones), into a buffer reused from call to call, then the activation."""
+
+    def __init__(self, matrix, bias, activation):
+        self.matrix = np.ascontiguousarray(np.concatenate([matrix, bias.reshape(-1, 1)], axis=1), dtype=np.float32)
+        self.activation = activation
+        self._buffers = {}
+
+    def __call__(self, x):
+        batch = x.shape[-1]
+        buffers = self._buffers.get(batch)
+        if buffers is None:
+            if len(self._buffers) >= 2:  # as _Convolution: keep the largest, make room for this one
+                largest = max(self._buffers)
+                self._buffers = {largest: self._buffers[largest]}
+            with_ones = np.ones((self.matrix.shape[1], batch), dtype=np.float32)
+            buffers = self._buffers[batch] = (with_ones, np.empty((self.matrix.shape[0], batch), dtype=np.float32))
+        with_ones, out = buffers
+        with_ones[:-1] = x
+        np.matmul(self.matrix, with_ones, out=out)
+        return self.activation(out)
+
+
 class _EitherLayout:
     """A stride-1 convolution that reads its input as plain images or as the phases its
     (transposed, strided) predecessor left them in; its output keeps the same layout."""
@@ -439,15 +463,7 @@ def _last_convolution(steps):
 def _runnable(step):
     kind = step[0]
     if kind == "dense":
-        _, matrix, bias, activation = step
-        column = bias.reshape(-1, 1)
-
-        def dense(x):
-            out = matrix @ x
-            out += column
-            return activation(out)
-
-        return dense
+        return _Dense(*step[1:])
     if kind == "reshape":
         target = step[1]
         return lambda x: x.reshape(*target, x.shape[-1])

@@ -7,7 +7,10 @@ NumPy does a point in about 0.3 ms and the 15×15 manifold in one batched pass.
 
 How: every convolution is one matrix product followed by shifted additions. Activations are
 kept as ``(channels, height, width, batch)`` so that the product is a single BLAS call on a
-contiguous array and every shift is a slice whose inner runs are whole batch rows.
+contiguous array and every shift is a slice whose inner runs are whole batch rows. A strided
+transposed convolution fills its output as separate phase grids (every stride-th row and
+column); for batches above ``NumpyForward.SMALL`` a following stride-1 'same' convolution reads
+those phases directly and the final result is interleaved while it is written.
 
 Only exact layer types with plain settings are supported (``Dense``, ``Reshape``,
 ``Flatten``, ``Conv2D``, ``Conv2DTranspose``, ``Activation``; activations linear, relu,

@@ -44,11 +44,18 @@ def timed(function, repeats):
     return samples
 
 
+#: Seconds of rest before each path's turn. TensorFlow's worker threads (and OpenBLAS's) keep
+#: spinning for a while after a call; without the rest, whatever runs next loses a core to them
+#: (the NumPy manifold measured 42 ms right after a Keras call, 25 ms on its own).
+REST = 0.25
+
+
 def interleaved(paths, rounds, per_round):
     """Run each path ``per_round`` times per round, round after round; samples per path (s)."""
     samples = {name: [] for name in paths}
     for round_index in range(rounds):
         for name, function in paths.items():
+            time.sleep(REST)
             samples[name] += timed(lambda i: function(round_index * per_round + i), per_round)
     return samples
 

@@ -30,9 +30,9 @@ class _StopOnCtrlC:
     """Context: the first Ctrl-C (SIGINT, also a notebook's "interrupt kernel") lets the current
     batch finish and stops training; a second one interrupts at once.
 
-    Why not just catch ``KeyboardInterrupt``: raised while TensorFlow runs a step, it can be
-    turned into a data error and swallowed, and training then goes on (seen in CI: a CLI
-    run kept training for minutes after Ctrl-C). Only installed from the main thread.
+    Why not just catch ``KeyboardInterrupt``: once here, one raised while TensorFlow ran a step
+    was lost and the CLI kept training for two minutes after Ctrl-C (under a loaded test run);
+    a flag that Keras checks between batches cannot be lost. Only installed from the main thread.
     """
 
     def __init__(self, model):
@@ -105,8 +105,8 @@ class WarmupCosineSchedule(keras.callbacks.Callback):
 
     Why a floor on the warm-up: RMSprop's first updates are about 3× the
     learning rate per weight (its running average of squared gradients starts
-    at 0), and 12,544 such updates into the encoder's dense layer can throw
-    ``z_log_var`` to +60 within five steps. With only the 5% warm-up, a 1-epoch
+    at 0), and 12,544 such updates into the encoder's dense layer threw the
+    loss up within 2–5 steps (``z_log_var`` ended between +26 and +76). With only the 5% warm-up, a 1-epoch
     run on 1,000 digits diverged for 5 of 8 seeds; with 50 warm-up steps none
     did, and the good seeds scored the same (``benchmarks/README.md``).
     """

@@ -134,6 +134,20 @@ def _phased_axis_taps(grid: int, phases: int, kernel: int, offset: int):
     return taps
 
 
+def _buffers_for_batch(store: dict, batch: int, make):
+    """``store[batch]``, made by ``make()`` on first use and reused from call to call (no page
+    faults on the hot path). At most two batch sizes are kept: the largest (a full chunk) and
+    the latest, so a stream of odd sizes cannot pile up memory."""
+    buffers = store.get(batch)
+    if buffers is None:
+        if len(store) >= 2:
+            largest = max(store)
+            for size in [size for size in store if size != largest]:
+                del store[size]
+        buffers = store[batch] = make()
+    return buffers
+
+
 class _Convolution:
     """Conv2D or Conv2DTranspose on (channels, height, width, batch) arrays.
 
@@ -216,20 +230,16 @@ class _Convolution:
         self._buffers = {}
 
     def _buffers_for(self, batch, in_pixels):
-        buffers = self._buffers.get(batch)
-        if buffers is None:  # reused from call to call: no page faults on the hot path
-            if len(self._buffers) >= 2:  # keep the largest (a full chunk) and make room for this one
-                largest = max(self._buffers)
-                self._buffers = {largest: self._buffers[largest]}
-            phase_grid = (self.out_channels, *self.phases, *self.grid, batch)
+        def make():
             interleaved = None
             if self.phases != (1, 1):
                 interleaved = np.empty((self.out_channels, self.grid[0] * self.phases[0],
                                         self.grid[1] * self.phases[1], batch), dtype=np.float32)
-            buffers = self._buffers[batch] = (
-                np.empty((self.matrix.shape[0], in_pixels * batch), dtype=np.float32),
-                np.zeros(phase_grid, dtype=np.float32), interleaved)  # zeros: cells off the output stay finite
-        return buffers
+            return (np.empty((self.matrix.shape[0], in_pixels * batch), dtype=np.float32),
+                    # zeros: cells off the output stay finite
+                    np.zeros((self.out_channels, *self.phases, *self.grid, batch), dtype=np.float32), interleaved)
+
+        return _buffers_for_batch(self._buffers, batch, make)
 
     def __call__(self, x):
         channels, batch = x.shape[0], x.shape[-1]
@@ -417,14 +427,9 @@ class _Dense:
 
     def __call__(self, x):
         batch = x.shape[-1]
-        buffers = self._buffers.get(batch)
-        if buffers is None:
-            if len(self._buffers) >= 2:  # as _Convolution: keep the largest, make room for this one
-                largest = max(self._buffers)
-                self._buffers = {largest: self._buffers[largest]}
-            with_ones = np.ones((self.matrix.shape[1], batch), dtype=np.float32)
-            buffers = self._buffers[batch] = (with_ones, np.empty((self.matrix.shape[0], batch), dtype=np.float32))
-        with_ones, out = buffers
+        with_ones, out = _buffers_for_batch(self._buffers, batch, lambda: (
+            np.ones((self.matrix.shape[1], batch), dtype=np.float32),
+            np.empty((self.matrix.shape[0], batch), dtype=np.float32)))
         with_ones[:-1] = x
         np.matmul(self.matrix, with_ones, out=out)
         return self.activation(out)

@@ -91,8 +91,12 @@ class Timings(dict):
     def add(self, name, started):
         self.setdefault(name, []).append((time.perf_counter() - started) * 1000)
 
-    def summaries(self):
-        return {name: summary(self.get(name, [])) for name in ("busy", "echo", "image", "idle")}
+    def summaries(self, moves):
+        missing = [name for name in ("busy", "echo", "image", "idle") if len(self.get(name, [])) != moves]
+        if missing:  # a reply not recognised would otherwise leave an empty row, silently
+            raise RuntimeError(f"not one reply per move for {missing}: "
+                               f"{ {name: len(times) for name, times in self.items()} } in {moves} moves")
+        return {name: summary(self[name]) for name in ("busy", "echo", "image", "idle")}
 
 
 def update_message(session, slider_id, move):
@@ -131,7 +135,7 @@ def direct(code: str, moves: int) -> dict:
                 if name == "idle":
                     break
             time.sleep(0.03)
-        return timings.summaries()
+        return timings.summaries(moves)
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
@@ -230,7 +234,7 @@ def through_server(code: str, moves: int) -> dict:
                         break
                 await asyncio.sleep(0.03)
             socket_.close()
-            return timings.summaries()
+            return timings.summaries(moves)
 
         return asyncio.run(run())
     finally:

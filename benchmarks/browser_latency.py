@@ -2,14 +2,16 @@
 
 For each page this drags the z₁ slider back and forth (``--drags`` drags of 40 small steps) in
 headless Chromium and records, for every pointer move, the time until the digit image's next
-repaint (a requestAnimationFrame after its ``src`` changed). It measures
+repaint (a requestAnimationFrame after its ``src`` changed). The first drag starts as soon as
+the digit shows, while the page may still be settling (ipympl's first frames of the scatter),
+so it is reported apart from the later drags too. It measures
 
 * the explorer app (``notebooks/explorer_app.ipynb``: sliders, digit, scatter with crosshair);
 * the floor: a bare ``FloatSlider`` whose observer swaps two precomputed PNGs in an
   ``ipywidgets.Image`` (no decoding, no scatter): what any ipywidgets round trip costs on the
   same page, machine and server.
 
-    python benchmarks/browser_latency.py [--drags 3] [--out results_browser_latency.json]
+    python benchmarks/browser_latency.py [--drags 4] [--out results_browser_latency.json]
 
 Uses the helpers of ``tests/test_browser.py`` (server start-up, Chromium flags, the probe).
 """
@@ -61,11 +63,15 @@ def floor_notebook(path: Path) -> None:
 
 
 def drags(page, root, count):
-    latencies = []
-    for i in range(count):
-        _, _, measured = helpers.drag_slider(page, root, direction=1 if i % 2 == 0 else -1)
-        latencies += measured
-    return latencies
+    """Latencies of ``count`` drags, one list per drag (the first starts as soon as the digit shows)."""
+    return [helpers.drag_slider(page, root, direction=1 if i % 2 == 0 else -1)[2] for i in range(count)]
+
+
+def summaries(per_drag):
+    """All drags; the first drag after the page appeared; the later drags (steady state)."""
+    return {"all drags": helpers.latency_summary(sum(per_drag, [])),
+            "first drag": helpers.latency_summary(per_drag[0]),
+            "later drags": helpers.latency_summary(sum(per_drag[1:], []))}
 
 
 def lab(browser, folder, name, count):
@@ -80,9 +86,11 @@ def voila(browser, folder, name, count):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--drags", type=int, default=3, help="drags per page, alternately right and left")
+    parser.add_argument("--drags", type=int, default=4, help="drags per page, alternately right and left (≥ 2)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
+    if args.drags < 2:
+        parser.error(f"--drags must be at least 2 (the first drag is reported apart from the later ones), got {args.drags}")
     folder = Path(tempfile.mkdtemp(prefix="vaelab-latency-")) / "pages"
     folder.mkdir()
     shutil.copy(ROOT / "notebooks" / "explorer_app.ipynb", folder / "explorer_app.ipynb")
@@ -92,7 +100,7 @@ def main(argv=None) -> int:
         browser = playwright.chromium.launch(executable_path=helpers.CHROMIUM, args=helpers.CHROMIUM_ARGS)
         for page_name, run in (("jupyterlab", lab), ("voila", voila)):
             for notebook, label in (("explorer_app.ipynb", "explorer"), ("floor.ipynb", "bare widget")):
-                results[f"{page_name}, {label}"] = helpers.latency_summary(run(browser, folder, notebook, args.drags))
+                results[f"{page_name}, {label}"] = summaries(run(browser, folder, notebook, args.drags))
                 print(f"{page_name}, {label}:", results[f"{page_name}, {label}"], flush=True)
         browser.close()
     results["cpus"] = os.cpu_count()

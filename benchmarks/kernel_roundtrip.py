@@ -104,41 +104,52 @@ def update_message(session, slider_id, move):
         "method": "update", "state": {"value": slider_value(move)}, "buffer_paths": []}})
 
 
+async def measure(session, send, receive, code: str, moves: int) -> dict:
+    """Run ``code`` in the kernel, then send ``moves`` slider updates and time each one's replies.
+
+    ``send(message)`` puts a message on the shell channel; ``await receive()`` gives the next
+    iopub message as a dict with ``msg_type``, ``parent_header`` and ``content``.
+    """
+
+    async def replies_to(message):
+        while True:
+            reply = await receive()
+            if reply["parent_header"].get("msg_id") == message["header"]["msg_id"]:
+                yield reply
+                if reply["msg_type"] == "status" and reply["content"]["execution_state"] == "idle":
+                    return
+
+    setup = session.msg("execute_request", {"code": code, "silent": False, "store_history": False,
+                                            "user_expressions": {}, "allow_stdin": False})
+    send(setup)
+    slider_id, image_id = ids([reply async for reply in replies_to(setup)])
+    timings = Timings()
+    for move in range(moves):
+        message = update_message(session, slider_id, move)
+        started = time.perf_counter()
+        send(message)
+        async for reply in replies_to(message):
+            name = label(reply["content"], image_id)
+            if name:
+                timings.add(name, started)
+        await asyncio.sleep(0.03)
+    return timings.summaries(moves)
+
+
 def direct(code: str, moves: int) -> dict:
     """The kernel alone: jupyter_client over ZeroMQ."""
-    from jupyter_client.manager import start_new_kernel
+    from jupyter_client.manager import start_new_async_kernel
 
-    manager, client = start_new_kernel(kernel_name="python3")
-    try:
-        outputs = []
-        message_id = client.execute(code)
-        while True:
-            message = client.get_iopub_msg(timeout=300)
-            if message["parent_header"].get("msg_id") != message_id:
-                continue
-            outputs.append(message)
-            if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
-                break
-        slider_id, image_id = ids(outputs)
-        timings = Timings()
-        for move in range(moves):
-            message = update_message(client.session, slider_id, move)
-            started = time.perf_counter()
-            client.shell_channel.send(message)
-            while True:
-                reply = client.get_iopub_msg(timeout=30)
-                if reply["parent_header"].get("msg_id") != message["header"]["msg_id"]:
-                    continue
-                name = label(reply["content"], image_id)
-                if name:
-                    timings.add(name, started)
-                if name == "idle":
-                    break
-            time.sleep(0.03)
-        return timings.summaries(moves)
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
+    async def run():
+        manager, client = await start_new_async_kernel(kernel_name="python3")
+        try:
+            return await measure(client.session, client.shell_channel.send,
+                                 lambda: client.get_iopub_msg(timeout=300), code, moves)
+        finally:
+            client.stop_channels()
+            await manager.shutdown_kernel(now=True)
+
+    return asyncio.run(run())
 
 
 def ids(messages):
@@ -206,35 +217,10 @@ def through_server(code: str, moves: int) -> dict:
                 header, parent, _, content = (json.loads(part) for part in parts[:4])
                 return {"msg_type": header["msg_type"], "parent_header": parent, "content": content}
 
-            setup = session.msg("execute_request", {"code": code, "silent": False, "store_history": False,
-                                                    "user_expressions": {}, "allow_stdin": False})
-            send(setup)
-            outputs = []
-            while True:
-                message = await receive()
-                if message["parent_header"].get("msg_id") != setup["header"]["msg_id"]:
-                    continue
-                outputs.append(message)
-                if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
-                    break
-            slider_id, image_id = ids(outputs)
-            timings = Timings()
-            for move in range(moves):
-                message = update_message(session, slider_id, move)
-                started = time.perf_counter()
-                send(message)
-                while True:
-                    reply = await receive()
-                    if reply["parent_header"].get("msg_id") != message["header"]["msg_id"]:
-                        continue
-                    name = label(reply["content"], image_id)
-                    if name:
-                        timings.add(name, started)
-                    if name == "idle":
-                        break
-                await asyncio.sleep(0.03)
-            socket_.close()
-            return timings.summaries(moves)
+            try:
+                return await measure(session, send, receive, code, moves)
+            finally:
+                socket_.close()
 
         return asyncio.run(run())
     finally:

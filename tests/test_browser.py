@@ -135,6 +135,13 @@ def drag_slider(page, root, steps=40, direction=1):
     return before, image.get_attribute("src"), latencies
 
 
+SAME_BOX = """() => {
+  const a = document.querySelector('.vaelab-overlay svg').getBoundingClientRect();
+  const b = document.querySelector('.jupyter-matplotlib-canvas-div canvas').getBoundingClientRect();
+  return ['x', 'y', 'width', 'height'].every((key) => Math.abs(a[key] - b[key]) <= 2);
+}"""
+
+
 def crosshair_follows_the_sliders(page):
     """The SVG crosshair layer lies exactly over the scatter's canvas and lets clicks through.
 
@@ -143,9 +150,27 @@ def crosshair_follows_the_sliders(page):
     overlay = page.locator(".vaelab-overlay svg").first
     canvas = page.locator(".jupyter-matplotlib-canvas-div canvas").first
     box, canvas_box = overlay.bounding_box(), canvas.bounding_box()
-    assert abs(box["x"] - canvas_box["x"]) <= 2 and abs(box["y"] - canvas_box["y"]) <= 2, (box, canvas_box)
+    assert page.evaluate(SAME_BOX), (box, canvas_box)
     assert page.locator(".vaelab-overlay").first.evaluate("e => getComputedStyle(e).pointerEvents") == "none"
     assert page.locator(".vaelab-pixels").first.evaluate("e => getComputedStyle(e).imageRendering") == "pixelated"
+
+
+def resize_the_scatter(page):
+    """Drag the scatter's bottom-right corner, where ipympl draws its resize handle (Voilà shows
+    it although the canvas is not resizable), and wait for the crosshair layer to follow."""
+    canvas = page.locator(".jupyter-matplotlib-canvas-div canvas").first
+    box = canvas.bounding_box()
+    x, y = box["x"] + box["width"] - 4, box["y"] + box["height"] - 4
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 60, y + 50, steps=5)
+    page.mouse.up()
+    try:  # where the handle is hidden, the figure keeps its size
+        page.wait_for_function("(width) => document.querySelector('.jupyter-matplotlib-canvas-div canvas')"
+                               ".getBoundingClientRect().width !== width", arg=box["width"], timeout=5_000)
+    except playwright_api.TimeoutError:
+        return
+    page.wait_for_function(SAME_BOX, timeout=10_000)
 
 
 def latency_summary(latencies):
@@ -255,3 +280,6 @@ def test_voila_app(browser, workdir):
         page.screenshot(path=str(ARTIFACTS / "explorer-voila.png"))
         record("voila", latencies, second)
         assert latencies and second, "no slider move was followed by a repaint"
+        crosshair_follows_the_sliders(page)
+        resize_the_scatter(page)
+        crosshair_follows_the_sliders(page)

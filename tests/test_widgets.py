@@ -72,6 +72,27 @@ def test_scatter_click_moves_the_sliders_and_crosshair(pretrained, mnist):
     assert explorer.sliders[0].value == pytest.approx(0.7)
 
 
+@pytest.mark.parametrize("pixel_ratio", [1, 2])
+def test_crosshair_follows_a_resized_figure(pretrained, mnist, pixel_ratio):
+    """Voilà shows ipympl's corner handle although the canvas is not resizable: after a resize
+    the crosshair layer takes the figure's new size on screen, and the cross stays on z."""
+    (_, _), (x_test, y_test) = mnist
+    explorer = latent_explorer(pretrained.decoder, pretrained.encoder, x_test[:200], y_test[:200])
+    explorer.set_z([0.7, -1.1])
+    # The messages ipympl's front end sends (sizes in CSS pixels), as on a HiDPI screen for ratio 2.
+    explorer.canvas._handle_message(explorer.canvas, {"type": "set_device_pixel_ratio",
+                                                      "device_pixel_ratio": pixel_ratio}, [])
+    explorer.canvas._handle_message(explorer.canvas, {"type": "resize", "width": 520, "height": 450}, [])
+    assert (explorer.crosshair.layout.width, explorer.crosshair.layout.height) == ("520px", "450px")
+    fx, fy = explorer.figure.transFigure.inverted().transform(
+        explorer.scatter_axes.transData.transform((0.7, -1.1)))
+    left, top = explorer.crosshair_pixels()
+    assert (left, top) == pytest.approx((fx * 520, (1 - fy) * 450))
+    assert f"M{left - 11:.1f} {top:.1f}" in explorer.crosshair.value
+    assert '<svg width="520" height="450"' in explorer.crosshair.value
+    assert explorer.output.outputs == ()  # no error from the resize handler
+
+
 def test_larger_latent_spaces_get_one_slider_per_dimension():
     from vaelab.models import build_vae
 

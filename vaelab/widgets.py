@@ -195,19 +195,27 @@ class LatentExplorer(_Displayed):
         ax.set_xlim(-SLIDER_RANGE, SLIDER_RANGE)
         ax.set_ylim(-SLIDER_RANGE, SLIDER_RANGE)
         self.scatter_axes = ax
-        # Fix the layout now, so that data → screen pixels stays the same for the crosshair.
+        # Fix the layout now: axes keep their place as fractions of the figure, so the crosshair
+        # layer only needs the figure's size on screen.
         self.figure.draw_without_rendering()
         self.figure.set_layout_engine("none")
-        width, height = (self.figure.get_size_inches() * self.figure.dpi).round().astype(int)
-        self._screen_size = (int(width), int(height))
-        self.crosshair = widgets.HTML(layout=widgets.Layout(width=f"{width}px", height=f"{height}px",
-                                                            grid_area="stack"))
+        self.crosshair = widgets.HTML(layout=widgets.Layout(grid_area="stack"))
         self.crosshair.add_class("vaelab-overlay")
         self.canvas.layout.grid_area = "stack"
         self.canvas.mpl_connect("button_press_event", _guarded(self.output, self.on_click))
-        self._draw_crosshair()
+        # `resizable = False` hides ipympl's corner handle in JupyterLab, but Voilà still shows
+        # it; after a resize the crosshair layer takes the figure's new size.
+        self.canvas.mpl_connect("resize_event", _guarded(self.output, self._fit_crosshair))
+        self._fit_crosshair()
         return widgets.GridBox([self.canvas, self.crosshair],
                                layout=widgets.Layout(grid_template_areas='"stack"', align_items="flex-start"))
+
+    def _fit_crosshair(self, event=None) -> None:
+        """Size the crosshair layer like the figure on screen (CSS pixels), then draw the cross."""
+        width, height = (self.figure.bbox.size / self.canvas.device_pixel_ratio).round().astype(int)
+        self._screen_size = (int(width), int(height))
+        self.crosshair.layout.width, self.crosshair.layout.height = f"{width}px", f"{height}px"
+        self._draw_crosshair()
 
     def crosshair_pixels(self) -> tuple[float, float]:
         """Where the crosshair is: (z₁, z₂) in screen pixels from the figure's top-left corner."""

@@ -28,29 +28,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import test_browser as helpers  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
+from floor_widget import FLOOR_CODE  # noqa: E402
 from vaelab._checks import write_text_atomic  # noqa: E402
 
-FLOOR_CODE = """\
-import ipywidgets as widgets
-import numpy as np
-from vaelab.widgets import digit_png
-
-pngs = [digit_png(np.random.default_rng(i).random((28, 28))) for i in range(2)]
-slider = widgets.FloatSlider(min=-3, max=3, step=0.01, layout=widgets.Layout(width="320px"))
-image = widgets.Image(value=pngs[0], format="png", layout=widgets.Layout(width="168px", height="168px"))
-flip = [0]
-
-def swap(change):
-    flip[0] ^= 1
-    image.value = pngs[flip[0]]
-
-slider.observe(swap, names="value")
-widgets.VBox([slider, image])
-"""
 
 
 def floor_notebook(path: Path) -> None:

@@ -10,7 +10,7 @@ replies (kernel ``busy``, the value's echo, the new image, kernel ``idle``),
 
 What is left of the browser figure after these is the browser's (JupyterLab's or Voilà's) share.
 Pages: the explorer app (pretrained model, scatter and crosshair) and the bare widget of
-``browser_latency.py`` (a slider that swaps two precomputed PNGs).
+``floor_widget.py`` (a slider that swaps two precomputed PNGs), as in ``browser_latency.py``.
 
     python benchmarks/kernel_roundtrip.py [--moves 150] [--out results_kernel_roundtrip.json]
 """
@@ -33,7 +33,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from floor_widget import FLOOR_CODE  # noqa: E402
 from vaelab._checks import write_text_atomic  # noqa: E402
 
 SETUP = {
@@ -46,20 +48,7 @@ vae = load_vae("mnist")
 explorer = latent_explorer(vae.decoder, vae.encoder, x_test, y_test)
 print(explorer.sliders[0].model_id, explorer.image.model_id)
 """,
-    "bare widget": """
-import ipywidgets as widgets
-import numpy as np
-from vaelab.widgets import digit_png
-pngs = [digit_png(np.random.default_rng(i).random((28, 28))) for i in range(2)]
-slider = widgets.FloatSlider(min=-3, max=3, step=0.01)
-image = widgets.Image(value=pngs[0], format="png")
-flip = [0]
-def swap(change):
-    flip[0] ^= 1
-    image.value = pngs[flip[0]]
-slider.observe(swap, names="value")
-print(slider.model_id, image.model_id)
-""",
+    "bare widget": FLOOR_CODE + "\nprint(slider.model_id, image.model_id)\n",
 }
 
 

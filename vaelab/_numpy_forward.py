@@ -231,8 +231,8 @@ class _Convolution:
 
     def _buffers_for(self, batch, in_pixels):
         def make():
-            interleaved = None
-            if self.phases != (1, 1):
+            interleaved = None  # needed only where the phases are interleaved here (see __call__)
+            if self.phases != (1, 1) and not self._returns_phases(batch):
                 interleaved = np.empty((self.out_channels, self.grid[0] * self.phases[0],
                                         self.grid[1] * self.phases[1], batch), dtype=np.float32)
             return (np.empty((self.matrix.shape[0], in_pixels * batch), dtype=np.float32),
@@ -240,6 +240,9 @@ class _Convolution:
                     np.zeros((self.out_channels, *self.phases, *self.grid, batch), dtype=np.float32), interleaved)
 
         return _buffers_for_batch(self._buffers, batch, make)
+
+    def _returns_phases(self, batch: int) -> bool:
+        return self.keep_phases and batch > NumpyForward.SMALL
 
     def __call__(self, x):
         channels, batch = x.shape[0], x.shape[-1]
@@ -260,10 +263,10 @@ class _Convolution:
                     np.add(source, self.bias, out=target)
             else:
                 target += source
-        if interleaved is None:
-            result = self.activation(out).reshape(self.out_channels, *self.grid, batch)
-        elif self.keep_phases and batch > NumpyForward.SMALL:
+        if self._returns_phases(batch):
             return self.activation(out)  # the next step reads the phases: no interleaving pass
+        if interleaved is None:  # one phase: the grid is the image
+            result = self.activation(out).reshape(self.out_channels, *self.grid, batch)
         else:  # phase (a, b), row u, column v → output row u·sy + a, column v·sx + b
             py, px = self.phases
             target = interleaved.reshape(self.out_channels, self.grid[0], py, self.grid[1], px, batch)

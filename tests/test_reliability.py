@@ -194,6 +194,7 @@ def test_offline_never_hangs_on_a_dead_network(monkeypatch, tmp_path):
 
     monkeypatch.delenv("VAELAB_OFFLINE", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+
     def hang(*args, **kwargs):  # nothing for an hour, then a timeout
         time.sleep(3600)
         raise TimeoutError("timed out")

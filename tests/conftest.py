@@ -23,7 +23,7 @@ def x_small(mnist):
 
 @pytest.fixture(scope="session")
 def pretrained():
-    from vaelab.pretrained import load_vae
+    from vaelab.models import load_vae
 
     return load_vae("mnist")
 

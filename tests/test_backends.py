@@ -14,13 +14,12 @@ import pytest
 CHECKS = textwrap.dedent('''
     import math, os, tempfile
     import numpy as np
-    import vaelab, keras
+    import keras
     assert keras.backend.backend() == os.environ["KERAS_BACKEND"], keras.backend.backend()
     from vaelab.data import load_mnist
     from vaelab.metrics import neg_elbo, log_likelihood
     from vaelab.models import build_vae, load_vae
-    from vaelab.plotting import manifold_image
-    from vaelab.pretrained import load_vae as pretrained
+    from vaelab.latent import manifold_image
     from vaelab.training import train
     (x, _), (xt, _) = load_mnist(verbose=False)
     keras.utils.set_random_seed(0)
@@ -35,7 +34,7 @@ CHECKS = textwrap.dedent('''
     vae.save(path)
     again = load_vae(path)
     np.testing.assert_allclose(manifold_image(again.decoder, n=5), manifold_image(vae.decoder, n=5), atol=1e-6)
-    model = pretrained("mnist")
+    model = load_vae("mnist")
     score = neg_elbo(model, xt[:500])
     assert 140 < score < 170, score
     assert log_likelihood(model, xt[:3]) > -score - 20

@@ -60,12 +60,13 @@ def test_evaluate_and_manifold(trained_run, small_npz, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["train", "--epochs", "0"], "must be positive"),
+    (["train", "--epochs", "0"], "must be a positive integer"),
     (["train", "--latent-dim", "two"], "not a number"),
-    (["train", "--beta", "-1"], "must be >= 0"),
+    (["train", "--beta", "-1"], ">= 0, got -1.0"),
     (["train", "--dataset", "cifar"], "unknown dataset"),
     (["train", "--dataset", "missing.npz"], "No npz file at"),
     (["evaluate", "nowhere.keras"], "No saved model at"),
+    (["evaluate", "mnsit"], "neither a pretrained model"),
     (["manifold", "m.keras"], "--out"),
     (["fly"], "invalid choice"),
     ([], "required"),

@@ -10,7 +10,7 @@ import pytest  # noqa: E402
 from scipy.stats import norm  # noqa: E402
 
 from vaelab import plotting  # noqa: E402
-from vaelab.decoding import decode  # noqa: E402
+from vaelab.latent import decode, encode_means, interpolate, manifold_image  # noqa: E402
 from vaelab.models import build_autoencoder, build_vae  # noqa: E402
 
 
@@ -28,7 +28,7 @@ def close_figures():
 
 
 def test_manifold_image_is_one_batched_decode_in_the_right_layout(model):
-    image = plotting.manifold_image(model.decoder, n=15)
+    image = manifold_image(model.decoder, n=15)
     assert image.shape == (15 * 28, 15 * 28)
     values = norm.ppf(np.linspace(0.05, 0.95, 15))
     # top-left tile is z = (lowest z1, highest z2); bottom-right is (highest z1, lowest z2)
@@ -36,17 +36,17 @@ def test_manifold_image_is_one_batched_decode_in_the_right_layout(model):
     bottom_right = decode(model.decoder, [[values[-1], values[0]]])[0, ..., 0]
     np.testing.assert_allclose(image[:28, :28], top_left, atol=1e-5)
     np.testing.assert_allclose(image[-28:, -28:], bottom_right, atol=1e-5)
-    linear = plotting.manifold_image(model.decoder, n=4, grid="linear", extent=1.0)
+    linear = manifold_image(model.decoder, n=4, grid="linear", extent=1.0)
     assert linear.shape == (112, 112)
 
 
 def test_manifold_rejects_bad_grids(model):
     with pytest.raises(ValueError, match="n must be a positive integer"):
-        plotting.manifold_image(model.decoder, n=0)
+        manifold_image(model.decoder, n=0)
     with pytest.raises(ValueError, match="grid must be"):
-        plotting.manifold_image(model.decoder, grid="log")
+        manifold_image(model.decoder, grid="log")
     with pytest.raises(ValueError, match="extent only applies"):
-        plotting.manifold_image(model.decoder, extent=3)
+        manifold_image(model.decoder, extent=3)
 
 
 def test_plot_latent_manifold_labels_the_axes(model):
@@ -70,8 +70,8 @@ def test_reconstructions_prior_samples_interpolation_history(model, mnist):
     assert sum(1 for ax in fig.axes if ax.images) == 10
     fig = plotting.plot_interpolation(model, x_train[0], x_train[1], steps=7)
     assert len(fig.axes) == 7
-    path = plotting.interpolate(model, x_train[0], x_train[1], steps=5)
-    ends = decode(model.decoder, plotting.encode_means(model, x_train[:2]))
+    path = interpolate(model, x_train[0], x_train[1], steps=5)
+    ends = decode(model.decoder, encode_means(model, x_train[:2]))
     np.testing.assert_allclose(path[[0, -1]], ends, atol=1e-5)
     ax = plotting.plot_history({"loss": [200.0, 180.0], "val_loss": [190.0, 185.0], "kl_loss": [3, 4]})
     assert len(ax.lines) == 3 and ax.get_ylabel() == "nats per image"
@@ -92,6 +92,6 @@ def test_plot_history_needs_a_history():
 
 def test_interpolation_takes_single_images_in_any_layout(pretrained, mnist):
     (x_train, _), _ = mnist
-    flat = plotting.interpolate(pretrained, x_train[0, ..., 0], x_train[1, ..., 0], steps=3)
-    batched = plotting.interpolate(pretrained, x_train[:1], x_train[1:2], steps=3)
+    flat = interpolate(pretrained, x_train[0, ..., 0], x_train[1, ..., 0], steps=3)
+    batched = interpolate(pretrained, x_train[:1], x_train[1:2], steps=3)
     np.testing.assert_array_equal(flat, batched)

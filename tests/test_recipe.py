@@ -5,7 +5,7 @@ import inspect
 import keras
 import numpy as np
 
-from vaelab import training
+from vaelab import defaults, training
 from vaelab.metrics import neg_elbo
 from vaelab.models import build_vae
 
@@ -24,33 +24,40 @@ def test_defaults_beat_the_chapter_recipe_on_the_same_small_budget(mnist):
     theirs = neg_elbo(chapter, x_test[:1000])
     assert ours < 210, ours
     assert ours < theirs, (ours, theirs)
-    assert vae.kl_warmup.numpy() == 1.0
 
 
 def test_the_defaults_are_the_benchmarked_recipe():
     parameters = inspect.signature(training.train).parameters
-    assert parameters["batch_size"].default == training.DEFAULT_BATCH_SIZE == 16
-    assert parameters["num_epochs"].default == training.DEFAULT_NUM_EPOCHS == 5
-    assert parameters["learning_rate"].default == training.DEFAULT_LEARNING_RATE == 2e-3
-    assert parameters["schedule"].default == "warmup_cosine"
-    assert isinstance(build_vae().optimizer, keras.optimizers.RMSprop)
+    assert parameters["batch_size"].default == defaults.DEFAULT_BATCH_SIZE == 16
+    assert parameters["num_epochs"].default == defaults.DEFAULT_NUM_EPOCHS == 5
+    assert parameters["learning_rate"].default == defaults.DEFAULT_LEARNING_RATE == 2e-3
+    assert parameters["schedule"].default == defaults.DEFAULT_SCHEDULE == "warmup_cosine"
+    optimizer = build_vae().optimizer
+    assert isinstance(optimizer, keras.optimizers.RMSprop)
+    assert np.isclose(float(optimizer.learning_rate.numpy()), defaults.DEFAULT_LEARNING_RATE)
+    chapter = build_vae(chapter_replica=True).optimizer
+    assert np.isclose(float(chapter.learning_rate.numpy()), defaults.CHAPTER_LEARNING_RATE)
+
+
+def rates(schedule, steps):
+    return np.array([float(schedule(step)) for step in range(steps)])
 
 
 def test_warmup_cosine_schedule_shape():
-    schedule = training.WarmupCosineSchedule(peak=2e-3, total_steps=2000, warmup_fraction=0.05)
-    rates = np.array([schedule.rate(step) for step in range(2000)])
-    assert rates[0] < rates[99] and np.isclose(rates[99], 2e-3)  # linear warm-up over 100 steps
-    assert np.all(np.diff(rates[100:]) <= 1e-12)  # then never rises
-    assert rates[-1] < 1e-5 and rates.max() <= 2e-3 + 1e-12
+    schedule = training.warmup_cosine(peak=2e-3, total_steps=2000)
+    assert isinstance(schedule, keras.optimizers.schedules.CosineDecay)
+    seen = rates(schedule, 2001)
+    assert np.all(np.diff(seen[:101]) > 0) and np.isclose(seen[100], 2e-3)  # 5% linear warm-up
+    assert np.all(np.diff(seen[100:]) <= 1e-12)  # then never rises
+    assert seen[-1] < 1e-9 and seen.max() <= 2e-3 + 1e-9
 
 
 def test_short_runs_warm_up_for_at_least_min_warmup_steps():
-    assert training.MIN_WARMUP_STEPS == 50
-    schedule = training.WarmupCosineSchedule(peak=2e-3, total_steps=200, warmup_fraction=0.05)
-    assert schedule.warmup_steps == 50  # not 10
-    short = training.WarmupCosineSchedule(peak=2e-3, total_steps=20)
-    rates = np.array([short.rate(step) for step in range(20)])
-    assert np.allclose(rates, 2e-3 * np.arange(1, 21) / 50)  # only ramps up; never reaches the peak
+    assert defaults.MIN_WARMUP_STEPS == 50
+    schedule = training.warmup_cosine(peak=2e-3, total_steps=200)
+    assert np.argmax(rates(schedule, 200)) == 50  # not 10
+    short = rates(training.warmup_cosine(peak=2e-3, total_steps=20), 20)
+    assert np.allclose(short, 2e-3 * np.arange(20) / 50)  # only ramps up; never reaches the peak
 
 
 def test_one_quick_epoch_does_not_diverge_whatever_the_seed(mnist):
@@ -66,19 +73,38 @@ def test_one_quick_epoch_does_not_diverge_whatever_the_seed(mnist):
     assert max(scores) < 260, scores  # a diverged run stays at >= 400 (the untrained model: ~540)
 
 
-def test_schedule_and_kl_warmup_are_applied_during_training(mnist):
+def test_the_schedule_runs_inside_the_optimizer_with_no_per_batch_hook(mnist):
     (x_train, _), _ = mnist
     vae = build_vae(seed=0)
     seen = []
 
     class Spy(keras.callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
-            seen.append((float(self.model.optimizer.learning_rate.numpy()), float(self.model.kl_warmup.numpy())))
+        def on_epoch_end(self, epoch, logs=None):
+            optimizer = self.model.optimizer
+            seen.append((int(optimizer.iterations.numpy()), float(optimizer.learning_rate.numpy())))
 
-    # 2 epochs of 64 steps: 50 warm-up steps, then the cosine decay.
-    training.train(vae, x_train[:2048], num_epochs=2, batch_size=32, kl_warmup_epochs=1.0, callbacks=[Spy()],
-                   verbose=0)
-    rates, kl_weights = np.array(seen).T
-    assert rates.argmax() == 49 and np.isclose(rates.max(), 2e-3) and rates[-1] < rates.max() / 5
-    assert kl_weights[0] == 0.0 and kl_weights[len(kl_weights) // 2:].min() == 1.0
-    assert vae.kl_warmup.numpy() == 1.0  # back to the true ELBO after training
+    # 2 epochs of 64 steps: 50 warm-up steps, then the cosine decay to 0 at step 128.
+    training.train(vae, x_train[:2048], num_epochs=2, batch_size=32, callbacks=[Spy()], verbose=0)
+    schedule = vae.optimizer._learning_rate
+    assert isinstance(schedule, keras.optimizers.schedules.CosineDecay)
+    assert seen[0][0] == 64 and np.isclose(seen[0][1], float(schedule(64)))
+    assert seen[1][0] == 128 and seen[1][1] < 1e-9
+    assert np.isclose(float(schedule(50)), 2e-3)
+    # vaelab's own callbacks act once an epoch, never per batch (a per-batch hook makes Keras
+    # wait for every step).
+    for callback in (training.RestoreOnNaN, training.BestWeightsCheckpoint):
+        for hook in ("on_train_batch_begin", "on_train_batch_end", "on_batch_end"):
+            assert getattr(callback, hook) is getattr(keras.callbacks.Callback, hook)
+
+
+def test_each_call_starts_a_fresh_optimizer_of_the_same_kind(mnist):
+    (x_train, _), _ = mnist
+    vae = build_vae(seed=0)
+    vae.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3, epsilon=1e-4))
+    training.train(vae, x_train[:320], num_epochs=1, batch_size=32, verbose=0)
+    assert isinstance(vae.optimizer, keras.optimizers.Adam) and vae.optimizer.epsilon == 1e-4
+    assert int(vae.optimizer.iterations.numpy()) == 10
+    training.train(vae, x_train[:320], num_epochs=1, batch_size=32, schedule="constant",
+                   learning_rate=5e-4, verbose=0)
+    assert int(vae.optimizer.iterations.numpy()) == 10
+    assert np.isclose(float(vae.optimizer.learning_rate.numpy()), 5e-4)

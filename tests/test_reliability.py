@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from vaelab import data, metrics, models, plotting, training
-from vaelab.decoding import decode
+from vaelab.latent import decode, interpolate, manifold_image
 
 GOOD = np.zeros((8, 28, 28, 1), np.float32)
 
@@ -76,9 +76,9 @@ def test_bad_latent_points_and_grids(vae):
     with pytest.raises(ValueError, match="NaN"):
         decode(vae.decoder, [[np.nan, 0.0]])
     with pytest.raises(ValueError, match="n must be a positive integer"):
-        plotting.manifold_image(vae.decoder, n=-3)
+        manifold_image(vae.decoder, n=-3)
     with pytest.raises(ValueError, match="steps"):
-        plotting.interpolate(vae, GOOD[0], GOOD[1], steps=0)
+        interpolate(vae, GOOD[0], GOOD[1], steps=0)
 
 
 def test_missing_corrupt_and_foreign_model_files(tmp_path, vae):
@@ -118,7 +118,7 @@ def test_nan_loss_stops_and_restores_the_last_good_epoch(x_small):
                 kernel.assign(np.full(kernel.shape, np.nan, np.float32))
 
     history = training.train(vae, x_small, num_epochs=3, batch_size=32, callbacks=[Sabotage()], verbose=0)
-    assert len(history.epoch) == 2  # stopped during the second epoch
+    assert len(history.epoch) == 2  # stopped at the end of the second epoch (its loss is NaN)
     for restored, good in zip(vae.get_weights(), saved["weights"]):
         np.testing.assert_array_equal(restored, good)
     assert np.isfinite(metrics.neg_elbo(vae, x_small[:16]))
@@ -160,7 +160,7 @@ def test_ctrl_c_stops_after_the_batch_and_a_second_one_at_once(x_small, capsys):
     assert history.interrupted and twice.steps == 3 and history.epoch == []  # the second one: at once
     assert signal.getsignal(signal.SIGINT) is before
     history = training.train(vae, x_small, num_epochs=1, batch_size=32, verbose=0)
-    assert not history.interrupted and vae.kl_warmup.numpy() == 1.0
+    assert not history.interrupted
 
 
 def test_ctrl_c_during_cli_training_leaves_nothing_or_a_loadable_model(tmp_path, mnist):
@@ -206,7 +206,6 @@ def test_offline_never_hangs_on_a_dead_network(monkeypatch, tmp_path):
 
 
 RUN_TWICE = '''
-import vaelab  # as the notebooks start: vaelab first, then keras
 import keras
 import hashlib, os
 import numpy as np

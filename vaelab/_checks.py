@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import numbers
 import os
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-IMAGE_SHAPE = (28, 28, 1)
+from vaelab.defaults import IMAGE_SHAPE
 
 
 def positive_int(value, name: str) -> int:
@@ -138,32 +136,3 @@ def existing_file(path, what: str = "file") -> Path:
             f"No {what} at '{path}' (looked in {where.resolve()}). Check the spelling and the working directory."
         )
     return resolved
-
-
-@contextmanager
-def atomic_path(target):
-    """Yield a temporary path beside ``target``; rename it over ``target`` on success.
-
-    The temporary file keeps ``target``'s full suffix (Keras insists on
-    ``.keras`` / ``.weights.h5``), and is removed if the block fails or is
-    interrupted, so ``target`` is either the old file, the new file, or absent;
-    never half written.
-    """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    suffix = "".join(target.suffixes) or ".tmp"
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=suffix)
-    os.close(fd)
-    os.unlink(tmp)  # let the writer create it; Keras refuses to overwrite in some versions
-    try:
-        yield Path(tmp)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def write_text_atomic(target, text: str) -> None:
-    """Write ``text`` to ``target`` atomically."""
-    with atomic_path(target) as tmp:
-        Path(tmp).write_text(text)

@@ -1,17 +1,17 @@
-"""Import Keras (and TensorFlow) without TensorFlow's start-up chatter on the terminal.
+"""Import Keras (and TensorFlow) without TensorFlow's start-up lines on the terminal.
 
-TensorFlow's C++ side writes lines such as "All log messages before absl::InitializeLog()"
-and "Could not find cuda drivers" straight to file descriptor 2 while it is imported;
-``TF_CPP_MIN_LOG_LEVEL`` does not reach all of them. We point descriptor 2 at /dev/null for the
-import only, then put it back. Python exceptions still propagate; nothing after the import is
-hidden.
+TensorFlow's C++ side writes lines such as "Could not find cuda drivers" straight to file
+descriptor 2 while it is imported, which a notebook shows as red text; ``TF_CPP_MIN_LOG_LEVEL``
+does not reach all of them. Descriptor 2 points at /dev/null for the import only; Python
+exceptions still propagate and nothing after the import is hidden.
 """
 
 import os
 import sys
 
 
-def import_keras_quietly():
+def import_keras():
+    """Keras, imported quietly on first use (set ``VAELAB_VERBOSE_IMPORT=1`` to see the lines)."""
     if "keras" in sys.modules or os.environ.get("VAELAB_VERBOSE_IMPORT"):
         import keras
 
@@ -29,7 +29,7 @@ def import_keras_quietly():
         import keras
 
         if keras.backend.backend() == "tensorflow":
-            import tensorflow  # noqa: F401  (its C++ start-up log goes to /dev/null too)
+            import tensorflow  # noqa: F401  (its C++ start-up lines go to /dev/null too)
     finally:
         os.dup2(saved, 2)
         os.close(saved)

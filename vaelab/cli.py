@@ -23,30 +23,27 @@ class _Parser(argparse.ArgumentParser):
                   if " " in self.prog else f"vaelab: error: {message} (see 'vaelab --help')\n")
 
 
-def _positive(kind):
+def _checked(kind, check):
+    """An argparse type: ``kind(text)``, then vaelab's own check (one message for both)."""
+
     def parse(text):
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"{text!r} must be positive")
-        return value
+        try:
+            return check(value, "the value")
+        except (TypeError, ValueError) as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
     return parse
 
 
-def _non_negative_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be >= 0")
-    return value
-
-
 def _parser() -> argparse.ArgumentParser:
+    from vaelab._checks import non_negative_float, positive_int
     from vaelab.defaults import DEFAULT_BATCH_SIZE, DEFAULT_NUM_EPOCHS
+
+    positive = _checked(int, positive_int)
 
     parser = _Parser(prog="vaelab", description="Train and explore the VAE of Deep Learning with Python 8.4.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -54,22 +51,22 @@ def _parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a VAE and save it with its metrics")
     train.add_argument("--dataset", default="mnist", help=dataset_help)
-    train.add_argument("--latent-dim", type=_positive(int), default=2)
-    train.add_argument("--beta", type=_non_negative_float, default=1.0)
-    train.add_argument("--epochs", type=_positive(int), default=DEFAULT_NUM_EPOCHS)
-    train.add_argument("--batch-size", type=_positive(int), default=DEFAULT_BATCH_SIZE)
+    train.add_argument("--latent-dim", type=positive, default=2)
+    train.add_argument("--beta", type=_checked(float, non_negative_float), default=1.0)
+    train.add_argument("--epochs", type=positive, default=DEFAULT_NUM_EPOCHS)
+    train.add_argument("--batch-size", type=positive, default=DEFAULT_BATCH_SIZE)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", type=Path, default=Path("runs/vae"))
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
     evaluate = commands.add_parser("evaluate", help="held-out negative ELBO of a saved model")
-    evaluate.add_argument("model", type=Path)
+    evaluate.add_argument("model", help="a saved .keras file or a pretrained name (mnist)")
     evaluate.add_argument("--dataset", default="mnist", help=dataset_help)
 
     manifold = commands.add_parser("manifold", help="draw the 15x15 latent manifold to a PNG")
-    manifold.add_argument("model", type=Path)
+    manifold.add_argument("model", help="a saved .keras file or a pretrained name (mnist)")
     manifold.add_argument("--out", type=Path, required=True)
-    manifold.add_argument("--n", type=_positive(int), default=15)
+    manifold.add_argument("--n", type=positive, default=15)
     return parser
 
 
@@ -86,7 +83,7 @@ def _load_dataset(name: str):
 
 
 def _train(args) -> int:
-    from vaelab._checks import atomic_path, write_text_atomic
+    from vaelab.io import atomic_path, write_text_atomic
     from vaelab.metrics import elbo_terms
     from vaelab.models import build_vae
     from vaelab.training import train
@@ -138,7 +135,7 @@ def _manifold(args) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from vaelab._checks import atomic_path
+    from vaelab.io import atomic_path
     from vaelab.models import load_vae
     from vaelab.plotting import plot_latent_manifold
 

@@ -1,12 +1,19 @@
-"""The training recipe's defaults, chosen by ``benchmarks/train_speed.py`` (see its README).
+"""The course's constants and the training recipe's defaults: each value lives here once.
 
-One place for them: ``vaelab.training.train`` and the command line both read them here.
+The recipe (batch size, rate, schedule, epochs) was chosen by ``benchmarks/train_speed.py``;
+``benchmarks/README.md`` has the table of what was tried. ``vaelab.training.train``,
+``vaelab.models`` and the command line all read these names.
 """
+
+#: Shape of one MNIST image as the models take it: 28 × 28 grey levels and a channel axis.
+IMAGE_SHAPE = (28, 28, 1)
 
 DEFAULT_BATCH_SIZE = 16
 DEFAULT_LEARNING_RATE = 2e-3
 DEFAULT_NUM_EPOCHS = 5
 DEFAULT_SCHEDULE = "warmup_cosine"
-# The warm-up lasts 5% of the steps but at least this many (short runs diverged without it).
+#: The warm-up lasts 5% of the steps, but at least this many (short runs diverged without it).
+WARMUP_FRACTION = 0.05
 MIN_WARMUP_STEPS = 50
-DEFAULT_KL_WARMUP_EPOCHS = 0.0
+#: The chapter's optimizer setting, used for its replica in notebook 03.
+CHAPTER_LEARNING_RATE = 1e-3

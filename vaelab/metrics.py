@@ -11,7 +11,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from vaelab._checks import as_images, positive_int
-from vaelab.decoding import decode, encode
+from vaelab.latent import decode, encode
 
 EPSILON = 1e-7  # Keras clips probabilities to [EPSILON, 1 - EPSILON] in its BCE
 

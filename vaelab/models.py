@@ -1,8 +1,8 @@
 """The chapter's variational autoencoder in Keras 3 (``keras.ops`` only).
 
-Introduced in notebook 02, where every piece below is first written out by
-hand; later notebooks import it from here. Notebook 01 introduces
-:func:`build_autoencoder`, notebook 03 the chapter replica.
+Introduced in notebook 02, where the learner writes the encoder, the sampling step, the two
+losses, the decoder and the model; later notebooks import the same pieces from here. Notebook
+01 introduces :func:`build_autoencoder`, notebook 03 the chapter replica.
 
 Glossary (the same names everywhere in the course):
 
@@ -15,11 +15,14 @@ Glossary (the same names everywhere in the course):
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
-import keras  # vaelab/__init__ has already imported it quietly
-from keras import layers, ops
+from vaelab._checks import existing_file, non_negative_float, positive_int
+from vaelab._quiet import import_keras
+from vaelab.defaults import CHAPTER_LEARNING_RATE, DEFAULT_LEARNING_RATE, IMAGE_SHAPE
 
-from vaelab._checks import IMAGE_SHAPE, non_negative_float, positive_int
+keras = import_keras()
+layers, ops = keras.layers, keras.ops
 
 #: Encoder + decoder parameters of the chapter's model at latent_dim=2.
 CHAPTER_PARAMETER_COUNT = 550_629
@@ -151,10 +154,7 @@ class VAE(_EncoderDecoderConfig, keras.Model):
         self.sampler = Sampling(seed=seed, log_var_scale=1.0 if chapter_replica else 0.5, name="sampling")
         self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
-        # Multiplies beta while training warms up (vaelab.training.KLWarmup); 1 otherwise.
-        self.kl_warmup = keras.Variable(1.0, trainable=False, name="kl_warmup")
-        # The encoder and decoder are built functional models, so this model is built too:
-        # load_weights works on a fresh model.
+        # Built from built functional parts: load_weights works on a fresh model.
         self.built = True
 
     def build(self, input_shape=None):
@@ -174,37 +174,32 @@ class VAE(_EncoderDecoderConfig, keras.Model):
         self.kl_loss_tracker.update_state(kl_nats)
         if self.chapter_replica:
             return chapter_loss(x, reconstruction, z_mean, z_log_var)
-        return ops.mean(reconstruction_nats + (self.beta * self.kl_warmup) * kl_nats)
+        return ops.mean(reconstruction_nats + self.beta * kl_nats)
 
     def get_config(self):
         return {**super().get_config(), "beta": self.beta, "chapter_replica": self.chapter_replica,
                 "seed": self.seed}
 
 
-def default_optimizer(learning_rate: float = 2e-3) -> keras.optimizers.Optimizer:
-    """RMSprop, the optimizer vaelab trains with (why: see :func:`vaelab.training.train`)."""
-    return keras.optimizers.RMSprop(learning_rate=learning_rate)
-
-
 def build_vae(latent_dim: int = 2, beta: float = 1.0, chapter_replica: bool = False, seed=None,
-              learning_rate: float = 2e-3, compile: bool = True) -> VAE:
+              compile: bool = True) -> VAE:
     """The chapter's VAE, compiled and ready for :func:`vaelab.training.train`; notebook 02.
 
-    ``chapter_replica=True`` reproduces the chapter's σ and loss (notebook 03)
-    and compiles with the chapter's rmsprop. ``compile=False`` leaves it
-    uncompiled (to load weights first; then call :func:`compile_vae`).
+    ``chapter_replica=True`` reproduces the chapter's σ and loss (notebook 03). ``compile=False``
+    leaves it uncompiled (to load weights first; then call :func:`compile_vae`).
     """
     vae = VAE(build_encoder(latent_dim), build_decoder(latent_dim), beta=beta,
               chapter_replica=chapter_replica, seed=seed, name="vae")
-    if compile:
-        compile_vae(vae, learning_rate)
-    return vae
+    return compile_vae(vae) if compile else vae
 
 
-def compile_vae(vae: VAE, learning_rate: float = 2e-3) -> VAE:
-    """Compile ``vae`` with vaelab's optimizer (rmsprop at the chapter's rate for the replica)."""
-    optimizer = keras.optimizers.RMSprop(1e-3) if vae.chapter_replica else default_optimizer(learning_rate)
-    vae.compile(optimizer=optimizer)
+def compile_vae(vae: VAE) -> VAE:
+    """Compile with RMSprop: at the chapter's rate for its replica, else at vaelab's peak rate.
+
+    ``vaelab.training.train`` replaces the constant rate with its schedule while it trains.
+    """
+    rate = CHAPTER_LEARNING_RATE if vae.chapter_replica else DEFAULT_LEARNING_RATE
+    vae.compile(optimizer=keras.optimizers.RMSprop(learning_rate=rate))
     return vae
 
 
@@ -236,14 +231,15 @@ class Autoencoder(_EncoderDecoderConfig, keras.Model):
         return self.decoder(self.encoder(inputs, training=training), training=training)
 
 
-def build_autoencoder(latent_dim: int = 2, learning_rate: float = 2e-3) -> Autoencoder:
+def build_autoencoder(latent_dim: int = 2) -> Autoencoder:
     """A compiled classical autoencoder (same conv stack, one code z); notebook 01."""
     latent_dim = positive_int(latent_dim, "latent_dim")
     inputs = keras.Input(shape=IMAGE_SHAPE, name="image")
     z = layers.Dense(latent_dim, name="z")(conv_features(inputs))
     encoder = keras.Model(inputs, z, name="encoder")
     autoencoder = Autoencoder(encoder, build_decoder(latent_dim), name="autoencoder")
-    autoencoder.compile(optimizer=default_optimizer(learning_rate), loss=summed_binary_crossentropy)
+    optimizer = keras.optimizers.RMSprop(learning_rate=DEFAULT_LEARNING_RATE)
+    autoencoder.compile(optimizer=optimizer, loss=summed_binary_crossentropy)
     return autoencoder
 
 
@@ -251,37 +247,47 @@ def load_weights(vae, path):
     """Load a ``.weights.h5`` file into ``vae``, with a clear error when it does not fit.
 
     Introduced in notebook 02. Weights fit only a model of the same architecture and
-    ``latent_dim``; Keras' own message for a mismatch is a shape error deep in a stack.
+    ``latent_dim``; Keras's own message for a mismatch is a shape error deep in a stack.
     """
-    from vaelab._checks import existing_file
-
     path = existing_file(path, "weights file")
     if not path.name.endswith(".weights.h5"):
-        raise ValueError(f"'{path.name}' is not a .weights.h5 file; for a .keras file use vaelab.load_vae(path).")
+        raise ValueError(
+            f"'{path.name}' is not a .weights.h5 file; for a .keras file use vaelab.load_vae(path)."
+        )
     try:
         vae.load_weights(path)
     except Exception as error:
         raise ValueError(
             f"'{path.name}' does not fit this model (latent_dim={getattr(vae, 'latent_dim', '?')}): "
-            f"{str(error).splitlines()[0][:200]}. Build the model with the latent_dim and architecture "
-            "the weights were saved from."
+            f"{str(error).splitlines()[0][:200]}. Build the model with the latent_dim and "
+            "architecture the weights were saved from."
         ) from None
     return vae
 
 
-def load_vae(path, compile: bool = True) -> VAE:
-    """Load a VAE saved with ``vae.save("name.keras")`` (Keras ``safe_mode`` on); notebook 02.
+def load_vae(name_or_path="mnist", compile: bool = True) -> VAE:
+    """A VAE: a pretrained one by name (``"mnist"``) or one saved as a ``.keras`` file.
 
-    A ``.weights.h5`` file holds no architecture: build the model first
-    (``build_vae(latent_dim=...)``) and call ``vae.load_weights(path)``.
+    Introduced in notebook 02 (a saved model) and 04 (the pretrained one). A ``.weights.h5``
+    file holds no architecture: build the model first and use :func:`load_weights`.
     """
-    from vaelab._checks import existing_file
+    from vaelab import pretrained
 
-    path = existing_file(path, "saved model")
+    if isinstance(name_or_path, str) and name_or_path in pretrained.AVAILABLE:
+        info = pretrained.metadata(name_or_path)
+        vae = build_vae(latent_dim=info["latent_dim"], beta=info["beta"], compile=False)
+        vae.load_weights(pretrained.weights_path(name_or_path))
+        return compile_vae(vae) if compile else vae
+    if isinstance(name_or_path, str) and not Path(name_or_path).suffix:
+        raise ValueError(
+            f"{name_or_path!r} is neither a pretrained model ({', '.join(pretrained.AVAILABLE)}) "
+            "nor a path to a saved .keras file."
+        )
+    path = existing_file(name_or_path, "saved model")
     if path.name.endswith(".weights.h5"):
         raise ValueError(
             f"'{path.name}' holds only weights. Build the model first, then load them: "
-            "vae = build_vae(latent_dim=...); vae.load_weights(path)."
+            "vae = build_vae(latent_dim=...); load_weights(vae, path)."
         )
     if path.suffix != ".keras":
         raise ValueError(f"'{path.name}' is not a .keras file; save models with vae.save('name.keras').")
@@ -289,8 +295,8 @@ def load_vae(path, compile: bool = True) -> VAE:
         model = keras.saving.load_model(path, compile=compile, safe_mode=True)
     except Exception as error:
         raise ValueError(
-            f"'{path}' could not be loaded as a Keras model ({type(error).__name__}: {str(error).splitlines()[0][:200]}). "
-            "Is it a complete .keras file saved by vaelab?"
+            f"'{path}' could not be loaded as a Keras model ({type(error).__name__}: "
+            f"{str(error).splitlines()[0][:200]}). Is it a complete .keras file saved by vaelab?"
         ) from None
     if not isinstance(model, VAE):
         raise ValueError(f"'{path}' holds a {type(model).__name__}, not a vaelab VAE.")

@@ -1,19 +1,26 @@
 """Figures for every idea of the course (matplotlib, no global state).
 
-Every function takes ``ax=None`` (or makes its own figure), returns the figure
-or axes it drew on, and decodes through :func:`vaelab.decoding.decode`: one
-batched, compiled call, never ``predict`` in a loop. ``manifold_image`` and
-``plot_latent_manifold`` are introduced in notebook 04, ``plot_history`` in 02,
-``plot_reconstructions`` in 01, ``plot_interpolation`` in 05.
+Figures only: the numbers they draw come from :mod:`vaelab.latent`. Every function returns the
+figure or axes it drew on; those that take ``ax=None`` draw into a given axes or make their own.
+``plot_reconstructions`` is introduced in notebook 01, ``plot_history`` and
+``live_history_plot`` in 02, ``plot_latent_manifold``, ``plot_latent_scatter`` and
+``plot_prior_samples`` in 04, ``plot_interpolation`` in 05.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import norm
 
 from vaelab._checks import as_images, as_labels, positive_int
-from vaelab.decoding import decode, encode
+from vaelab.latent import (
+    decode,
+    encode,
+    encode_means,
+    grid_values,
+    interpolate,
+    latent_dim_of,
+    manifold_image,
+)
 
 Z_LABELS = ("z₁", "z₂")
 
@@ -25,49 +32,6 @@ def _new_axes(ax, figsize):
         return ax.figure, ax
     fig, ax = plt.subplots(figsize=figsize, layout="constrained")
     return fig, ax
-
-
-def grid_values(n: int = 15, grid: str = "quantile", extent: float | None = None) -> np.ndarray:
-    """The ``n`` latent coordinates along one axis of the manifold.
-
-    ``grid="quantile"`` (the chapter's choice): the Gaussian inverse CDF of ``n``
-    evenly spaced probabilities from 0.05 to 0.95, so each row holds the same
-    prior mass. ``grid="linear"``: evenly spaced from −extent to +extent
-    (extent defaults to 2).
-    """
-    n = positive_int(n, "n")
-    if grid == "quantile":
-        if extent is not None:
-            raise ValueError("extent only applies to grid='linear'; the quantile grid spans 5%-95% of the prior.")
-        return norm.ppf(np.linspace(0.05, 0.95, n))
-    if grid == "linear":
-        extent = 2.0 if extent is None else float(extent)
-        if not extent > 0:
-            raise ValueError(f"extent must be positive, got {extent}.")
-        return np.linspace(-extent, extent, n)
-    raise ValueError(f"grid must be 'quantile' or 'linear', got {grid!r}.")
-
-
-def manifold_image(decoder, n: int = 15, grid: str = "quantile", extent: float | None = None,
-                   fixed=None) -> np.ndarray:
-    """Decode an ``n`` × ``n`` grid of latent points into one ``(n·28, n·28)`` image.
-
-    Row i, column j shows z = (values[j], values[n-1-i]), so z₂ grows upwards as
-    on a plot. One batched decode. For latent_dim > 2, the grid spans the first
-    two dimensions and the others are held at ``fixed`` (zeros by default).
-    """
-    values = grid_values(n, grid, extent)
-    latent_dim = int(decoder.inputs[0].shape[-1])
-    z1, z2 = np.meshgrid(values, values[::-1])
-    z = np.zeros((n * n, latent_dim), dtype=np.float32)
-    if fixed is not None:
-        z[:] = np.asarray(fixed, dtype=np.float32).reshape(1, latent_dim)
-    z[:, 0] = z1.ravel()
-    if latent_dim > 1:
-        z[:, 1] = z2.ravel()
-    digits = decode(decoder, z)[..., 0]
-    size = digits.shape[1]
-    return digits.reshape(n, n, size, size).transpose(0, 2, 1, 3).reshape(n * size, n * size)
 
 
 def plot_latent_manifold(decoder, n: int = 15, grid: str = "quantile", extent: float | None = None,
@@ -143,21 +107,12 @@ def plot_reconstructions(model, x, n: int = 8):
     return fig
 
 
-def encode_means(model, x) -> np.ndarray:
-    """The code of each image: z_mean for a VAE, z for a plain autoencoder."""
-    from vaelab.decoding import compiled_call
-
-    if isinstance(model.encoder.outputs, list) and len(model.encoder.outputs) == 2:
-        return encode(model.encoder, x)[0]
-    return compiled_call(model.encoder)(np.asarray(x, dtype=np.float32))
-
-
 def plot_prior_samples(decoder, n: int = 16, seed: int = 0):
     """Decode ``n`` points drawn from the prior N(0, I); returns the figure."""
     import matplotlib.pyplot as plt
 
     n = positive_int(n, "n")
-    latent_dim = int(decoder.inputs[0].shape[-1])
+    latent_dim = latent_dim_of(decoder)
     z = np.random.default_rng(seed).standard_normal((n, latent_dim)).astype(np.float32)
     images = decode(decoder, z)
     columns = min(n, 8)
@@ -169,21 +124,6 @@ def plot_prior_samples(decoder, n: int = 16, seed: int = 0):
     _image_row(axes.ravel()[:n], images)
     fig.suptitle("Samples from the prior z ~ N(0, I)")
     return fig
-
-
-def image_pair(x_a, x_b) -> np.ndarray:
-    """Two images (each 28×28, 28×28×1, or a batch of one) as one checked array (2, 28, 28, 1)."""
-    images = [np.asarray(x) for x in (x_a, x_b)]
-    images = [x[0] if x.ndim == 4 and len(x) == 1 else x for x in images]
-    return as_images(np.stack(images), "x_a and x_b", notify=False)
-
-
-def interpolate(model, x_a, x_b, steps: int = 9) -> np.ndarray:
-    """Images decoded along the straight line between the codes of ``x_a`` and ``x_b``."""
-    steps = positive_int(steps, "steps")
-    codes = encode_means(model, image_pair(x_a, x_b))
-    t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
-    return decode(model.decoder, (1 - t) * codes[0] + t * codes[1])
 
 
 def plot_interpolation(model, x_a, x_b, steps: int = 9):
@@ -229,9 +169,9 @@ def live_history_plot(figsize=(7, 3.2)):
     Pass it to ``train(..., callbacks=[live_history_plot()])``. The figure is
     shown once and then updated through its display handle, not appended.
     """
-    import keras
+    from vaelab._quiet import import_keras
 
-    class LiveHistoryPlot(keras.callbacks.Callback):
+    class LiveHistoryPlot(import_keras().callbacks.Callback):
         def on_train_begin(self, logs=None):
             import matplotlib.pyplot as plt
 

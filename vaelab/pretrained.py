@@ -1,7 +1,8 @@
 """Pretrained models shipped inside the package, so notebooks can skip training.
 
-Introduced in notebook 04. ``tools/train_pretrained.py`` makes them; each
-comes with a JSON file of how it was trained and its held-out negative ELBO.
+Introduced in notebook 04; load one with ``vaelab.load_vae("mnist")``.
+``tools/train_pretrained.py`` makes them; each comes with a JSON file of how it was trained
+and its held-out figures.
 """
 
 from __future__ import annotations
@@ -17,21 +18,20 @@ def _directory() -> Path:
     return Path(str(resources.files("vaelab") / "data" / "pretrained"))
 
 
-def metadata(name: str = "mnist") -> dict:
-    """How the pretrained model ``name`` was trained, and its held-out metrics."""
+def _checked(name: str) -> str:
     if name not in AVAILABLE:
         raise ValueError(f"No pretrained model named {name!r}; choose one of {', '.join(AVAILABLE)}.")
-    path = _directory() / f"{name}.json"
+    return name
+
+
+def metadata(name: str = "mnist") -> dict:
+    """How the pretrained model ``name`` was trained, and its held-out metrics."""
+    path = _directory() / f"{_checked(name)}.json"
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing: reinstall vaelab or run tools/train_pretrained.py.")
     return json.loads(path.read_text())
 
 
-def load_vae(name: str = "mnist"):
-    """The pretrained VAE ``name`` (built with ``build_vae`` and its weights loaded)."""
-    from vaelab.models import build_vae, compile_vae
-
-    info = metadata(name)
-    vae = build_vae(latent_dim=info["latent_dim"], beta=info["beta"], compile=False)
-    vae.load_weights(_directory() / f"{name}.weights.h5")
-    return compile_vae(vae)
+def weights_path(name: str = "mnist") -> Path:
+    """Where the weights of the pretrained model ``name`` are."""
+    return _directory() / f"{_checked(name)}.weights.h5"

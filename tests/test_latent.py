@@ -1,0 +1,102 @@
+"""vaelab.latent: one compiled Keras call per model, the same numbers as Keras itself."""
+
+import gc
+import weakref
+
+import keras
+import numpy as np
+import pytest
+
+from vaelab import latent
+from vaelab.models import build_decoder, build_vae
+
+
+def keras_says(model, inputs):
+    return keras.ops.convert_to_numpy(model(np.asarray(inputs, dtype="float32"), training=False))
+
+
+@pytest.mark.parametrize("batch", [1, 29, 225])
+def test_decode_matches_the_models_own_call(pretrained, batch):
+    z = np.random.default_rng(batch).normal(size=(batch, 2)).astype("float32")
+    np.testing.assert_allclose(latent.decode(pretrained.decoder, z), keras_says(pretrained.decoder, z),
+                               atol=1e-6)
+
+
+def test_decode_splits_large_batches_and_encode_returns_both_heads(pretrained, mnist):
+    (_, _), (x_test, _) = mnist
+    z = np.random.default_rng(0).normal(size=(50, 2)).astype("float32")
+    np.testing.assert_allclose(latent.decode(pretrained.decoder, z, batch_size=16),
+                               keras_says(pretrained.decoder, z), atol=1e-6)
+    z_mean, z_log_var = latent.encode(pretrained.encoder, x_test[:70], batch_size=32)
+    want_mean, want_log_var = pretrained.encoder(x_test[:70], training=False)
+    np.testing.assert_allclose(z_mean, np.asarray(want_mean), atol=1e-5)
+    np.testing.assert_allclose(z_log_var, np.asarray(want_log_var), atol=1e-5)
+    np.testing.assert_array_equal(latent.encode_means(pretrained, x_test[:70]), z_mean)
+
+
+def test_one_compiled_call_per_model_that_reads_the_current_weights():
+    decoder = build_decoder(2)
+    assert latent.compiled_call(decoder) is latent.compiled_call(decoder)
+    z = np.array([[0.3, -0.2]], dtype="float32")
+    before = latent.decode(decoder, z)
+    bias = decoder.get_layer("pixel_means").bias
+    bias.assign(bias.numpy() + 1.0)
+    after = latent.decode(decoder, z)
+    assert np.abs(after - before).max() > 0.01
+    np.testing.assert_allclose(after, keras_says(decoder, z), atol=2e-6)
+
+
+def test_the_cache_does_not_keep_models_alive():
+    decoder = build_decoder(2)
+    latent.decode(decoder, np.zeros((1, 2)))
+    assert decoder in latent._COMPILED
+    alive = weakref.ref(decoder)
+    del decoder
+    gc.collect()
+    assert alive() is None  # the compiled call does not hold its model
+
+
+def test_the_manifold_is_one_batched_call(pretrained):
+    calls = []
+    run = latent.compiled_call(pretrained.decoder)
+    latent._COMPILED[pretrained.decoder] = lambda batch: calls.append(len(batch)) or run(batch)
+    try:
+        image = latent.manifold_image(pretrained.decoder, n=15)
+    finally:
+        latent._COMPILED[pretrained.decoder] = run
+    assert calls == [225] and image.shape == (420, 420)
+
+
+def test_any_decoder_callable_with_a_latent_dim(pretrained):
+    def decoder(z):
+        return keras_says(pretrained.decoder, z)
+
+    decoder.latent_dim = 2
+    z = np.array([[0.5, -1.0]], dtype="float32")
+    np.testing.assert_allclose(latent.decode(decoder, z), keras_says(pretrained.decoder, z))
+    with pytest.raises(TypeError, match="decoder model"):
+        latent.decode("decoder", z)
+    with pytest.raises(ValueError, match=r"shape \(N, 2\)"):
+        latent.decode(decoder, np.zeros((1, 3)))
+
+
+def test_encode_needs_a_keras_model():
+    with pytest.raises(TypeError, match="Keras model"):
+        latent.encode("encoder", np.zeros((1, 28, 28, 1)))
+
+
+def test_concept_vectors_sum_to_zero_when_weighted(pretrained, mnist):
+    (_, _), (x_test, y_test) = mnist
+    vectors = latent.concept_vectors(pretrained, x_test[:500], y_test[:500])
+    counts = np.bincount(y_test[:500])
+    total = sum(counts[c] * v for c, v in vectors.items())
+    np.testing.assert_allclose(total, 0, atol=1e-3)
+
+
+def test_other_models_still_decode_after_a_training_step(x_small):
+    vae = build_vae(seed=0)
+    z = np.zeros((2, 2), dtype="float32")
+    first = latent.decode(vae.decoder, z)
+    vae.fit(x_small[:64], epochs=1, batch_size=32, verbose=0)
+    np.testing.assert_allclose(latent.decode(vae.decoder, z), keras_says(vae.decoder, z), atol=2e-6)
+    assert np.abs(latent.decode(vae.decoder, z) - first).max() > 0

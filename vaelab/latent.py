@@ -1,0 +1,182 @@
+"""The latent space in numbers: encode, decode, grids, the manifold, paths and concepts.
+
+Every function here decodes through :func:`decode`, which runs one compiled Keras call per
+model (``tf.function`` or ``jax.jit``) on a whole batch: never ``predict`` in a loop. Notebook
+01 introduces :func:`decode` and :func:`encode_means`, 04 :func:`grid_values` and
+:func:`manifold_image`, 05 :func:`interpolate` and :func:`concept_vectors`.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+from scipy.stats import norm
+
+from vaelab._checks import as_images, as_labels, as_latent, positive_int
+from vaelab._quiet import import_keras
+
+#: Compiled calls, one per model, kept only as long as the model lives.
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _to_numpy(outputs, convert):
+    if isinstance(outputs, (list, tuple)):
+        return [convert(output) for output in outputs]
+    return convert(outputs)
+
+
+def _compile(model):
+    """``model(inputs, training=False)`` as NumPy → NumPy, compiled once for any batch size."""
+    keras = import_keras()
+    model_ref = weakref.ref(model)  # the cache must not keep its own key alive
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        spec = [tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32)]
+        # reduce_retracing: one trace per model, no "retracing" warning across many models.
+        function = tf.function(
+            lambda inputs: model_ref()(inputs, training=False),
+            input_signature=spec,
+            reduce_retracing=True,
+        )
+        return lambda batch: _to_numpy(function(batch), lambda t: t.numpy())
+    if backend == "jax":
+        import jax
+
+        @jax.jit
+        def pure(trainable, non_trainable, inputs):
+            outputs, _ = model_ref().stateless_call(trainable, non_trainable, inputs)
+            return outputs
+
+        def run(batch):
+            current = model_ref()
+            trainable = [v.value for v in current.trainable_variables]
+            non_trainable = [v.value for v in current.non_trainable_variables]
+            return _to_numpy(pure(trainable, non_trainable, batch), np.asarray)
+
+        return run
+    return lambda batch: _to_numpy(  # other backends: eager
+        model_ref()(batch, training=False), keras.ops.convert_to_numpy
+    )
+
+
+def compiled_call(model):
+    """The cached compiled call of ``model``; it always reads the model's current weights."""
+    keras = import_keras()
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"expected a Keras model (e.g. vae.decoder), got {type(model).__name__}.")
+    if model not in _COMPILED:
+        _COMPILED[model] = _compile(model)
+    return _COMPILED[model]
+
+
+def latent_dim_of(decoder) -> int:
+    """How many numbers a decoder takes: a Keras decoder, or a callable with ``latent_dim``."""
+    if hasattr(decoder, "inputs"):
+        return int(decoder.inputs[0].shape[-1])
+    if callable(decoder) and hasattr(decoder, "latent_dim"):
+        return int(decoder.latent_dim)
+    raise TypeError(
+        f"expected a decoder model (e.g. vae.decoder), got {type(decoder).__name__}."
+    )
+
+
+def decoder_function(decoder):
+    """NumPy (N, latent_dim) → NumPy (N, 28, 28, 1): how widgets and :func:`decode` decode."""
+    latent_dim_of(decoder)
+    return decoder if not hasattr(decoder, "inputs") else compiled_call(decoder)
+
+
+def _in_batches(run, inputs, batch_size: int):
+    """``run`` over ``inputs`` in slices of ``batch_size``, outputs joined back together."""
+    parts = [run(inputs[i : i + batch_size]) for i in range(0, len(inputs), batch_size)]
+    if isinstance(parts[0], list):
+        return [np.concatenate([part[k] for part in parts]) for k in range(len(parts[0]))]
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def decode(decoder, z, batch_size: int = 4096) -> np.ndarray:
+    """Decode latent points ``z`` (N, latent_dim) to images (N, 28, 28, 1) in [0, 1]."""
+    z = as_latent(z, latent_dim_of(decoder))
+    return _in_batches(decoder_function(decoder), z, batch_size)
+
+
+def encode(encoder, x, batch_size: int = 1000):
+    """Encode images ``x`` to ``(z_mean, z_log_var)`` NumPy arrays, batch by batch."""
+    z_mean, z_log_var = _in_batches(compiled_call(encoder), np.asarray(x, np.float32), batch_size)
+    return z_mean, z_log_var
+
+
+def encode_means(model, x) -> np.ndarray:
+    """The code of each image: ``z_mean`` for a VAE, ``z`` for a plain autoencoder."""
+    codes = _in_batches(compiled_call(model.encoder), as_images(x, "x"), 1000)
+    return codes[0] if isinstance(codes, list) else codes
+
+
+def grid_values(n: int = 15, grid: str = "quantile", extent: float | None = None) -> np.ndarray:
+    """The ``n`` latent coordinates along one axis of the manifold.
+
+    ``grid="quantile"`` (the chapter's choice): the Gaussian quantiles of ``n`` evenly spaced
+    probabilities from 0.05 to 0.95, so each row holds the same prior mass.
+    ``grid="linear"``: evenly spaced from −extent to +extent (extent defaults to 2).
+    """
+    n = positive_int(n, "n")
+    if grid == "quantile":
+        if extent is not None:
+            raise ValueError(
+                "extent only applies to grid='linear'; the quantile grid spans 5%-95% of the prior."
+            )
+        return norm.ppf(np.linspace(0.05, 0.95, n))
+    if grid == "linear":
+        extent = 2.0 if extent is None else float(extent)
+        if not extent > 0:
+            raise ValueError(f"extent must be positive, got {extent}.")
+        return np.linspace(-extent, extent, n)
+    raise ValueError(f"grid must be 'quantile' or 'linear', got {grid!r}.")
+
+
+def manifold_image(decoder, n: int = 15, grid: str = "quantile", extent=None, fixed=None):
+    """Decode an ``n`` × ``n`` grid of latent points into one ``(n·28, n·28)`` image.
+
+    Row i, column j shows z = (values[j], values[n-1-i]), so z₂ grows upwards as on a plot.
+    One batched decode. For latent_dim > 2 the grid spans the first two dimensions and the
+    others stay at ``fixed`` (zeros by default).
+    """
+    values = grid_values(n, grid, extent)
+    latent_dim = latent_dim_of(decoder)
+    z1, z2 = np.meshgrid(values, values[::-1])
+    z = np.zeros((n * n, latent_dim), dtype=np.float32)
+    if fixed is not None:
+        z[:] = np.asarray(fixed, dtype=np.float32).reshape(1, latent_dim)
+    z[:, 0] = z1.ravel()
+    if latent_dim > 1:
+        z[:, 1] = z2.ravel()
+    digits = decode(decoder, z)[..., 0]
+    size = digits.shape[1]
+    return digits.reshape(n, n, size, size).transpose(0, 2, 1, 3).reshape(n * size, n * size)
+
+
+def image_pair(x_a, x_b) -> np.ndarray:
+    """Two images (28×28, 28×28×1, or a batch of one each) as one checked (2, 28, 28, 1) array."""
+    images = [np.asarray(x) for x in (x_a, x_b)]
+    images = [x[0] if x.ndim == 4 and len(x) == 1 else x for x in images]
+    return as_images(np.stack(images), "x_a and x_b", notify=False)
+
+
+def interpolate(model, x_a, x_b, steps: int = 9) -> np.ndarray:
+    """Images decoded along the straight line between the codes of ``x_a`` and ``x_b``."""
+    steps = positive_int(steps, "steps")
+    codes = encode_means(model, image_pair(x_a, x_b))
+    t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
+    return decode(model.decoder, (1 - t) * codes[0] + t * codes[1])
+
+
+def concept_vectors(model, x, y) -> dict:
+    """For each label c: the mean code of the images labelled c minus the mean code of all."""
+    x = as_images(x, "x")
+    y = as_labels(y, len(x), "y")
+    codes = encode_means(model, x)
+    overall = codes.mean(axis=0)
+    return {int(label): codes[y == label].mean(axis=0) - overall for label in np.unique(y)}

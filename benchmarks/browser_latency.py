@@ -31,11 +31,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import test_browser as helpers  # noqa: E402
+from floor_widget import FLOOR_CODE  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from floor_widget import FLOOR_CODE  # noqa: E402
-from vaelab._checks import write_text_atomic  # noqa: E402
-
+from vaelab.io import write_text_atomic  # noqa: E402
 
 
 def floor_notebook(path: Path) -> None:
@@ -43,20 +42,28 @@ def floor_notebook(path: Path) -> None:
 
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(FLOOR_CODE)]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
     nbformat.write(notebook, path)
 
 
 def drags(page, root, count):
-    """Latencies of ``count`` drags, one list per drag (the first starts as soon as the digit shows)."""
-    return [helpers.drag_slider(page, root, direction=1 if i % 2 == 0 else -1)[2] for i in range(count)]
+    """Latencies of ``count`` drags, one list per drag (the first starts when the digit shows)."""
+    return [
+        helpers.drag_slider(page, root, direction=1 if i % 2 == 0 else -1)[2] for i in range(count)
+    ]
 
 
 def summaries(per_drag):
     """All drags; the first drag after the page appeared; the later drags (steady state)."""
-    return {"all drags": helpers.latency_summary(sum(per_drag, [])),
-            "first drag": helpers.latency_summary(per_drag[0]),
-            "later drags": helpers.latency_summary(sum(per_drag[1:], []))}
+    return {
+        "all drags": helpers.latency_summary(sum(per_drag, [])),
+        "first drag": helpers.latency_summary(per_drag[0]),
+        "later drags": helpers.latency_summary(sum(per_drag[1:], [])),
+    }
 
 
 def lab(browser, folder, name, count):
@@ -71,21 +78,32 @@ def voila(browser, folder, name, count):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--drags", type=int, default=4, help="drags per page, alternately right and left (≥ 2)")
+    parser.add_argument(
+        "--drags", type=int, default=4, help="drags per page, alternately right and left (≥ 2)"
+    )
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     if args.drags < 2:
-        parser.error(f"--drags must be at least 2 (the first drag is reported apart from the later ones), got {args.drags}")
+        parser.error(
+            f"--drags must be at least 2 (the first drag is reported apart), got {args.drags}"
+        )
     folder = Path(tempfile.mkdtemp(prefix="vaelab-latency-")) / "pages"
     folder.mkdir()
     shutil.copy(ROOT / "notebooks" / "explorer_app.ipynb", folder / "explorer_app.ipynb")
     floor_notebook(folder / "floor.ipynb")
     results = {}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=helpers.CHROMIUM, args=helpers.CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=helpers.CHROMIUM, args=helpers.CHROMIUM_ARGS
+        )
         for page_name, run in (("jupyterlab", lab), ("voila", voila)):
-            for notebook, label in (("explorer_app.ipynb", "explorer"), ("floor.ipynb", "bare widget")):
-                results[f"{page_name}, {label}"] = summaries(run(browser, folder, notebook, args.drags))
+            for notebook, label in (
+                ("explorer_app.ipynb", "explorer"),
+                ("floor.ipynb", "bare widget"),
+            ):
+                results[f"{page_name}, {label}"] = summaries(
+                    run(browser, folder, notebook, args.drags)
+                )
                 print(f"{page_name}, {label}:", results[f"{page_name}, {label}"], flush=True)
         browser.close()
     results["cpus"] = os.cpu_count()

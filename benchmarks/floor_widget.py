@@ -12,7 +12,8 @@ from vaelab.widgets import digit_png
 
 pngs = [digit_png(np.random.default_rng(i).random((28, 28))) for i in range(2)]
 slider = widgets.FloatSlider(min=-3, max=3, step=0.01, layout=widgets.Layout(width="320px"))
-image = widgets.Image(value=pngs[0], format="png", layout=widgets.Layout(width="168px", height="168px"))
+size = widgets.Layout(width="168px", height="168px")
+image = widgets.Image(value=pngs[0], format="png", layout=size)
 flip = [0]
 
 def swap(change):

@@ -1,4 +1,4 @@
-"""Where a slider move's time goes before the browser: the kernel alone, then kernel + Jupyter server.
+"""Where a slider move's time goes before the browser: the kernel alone, then kernel + server.
 
 The browser benchmark (``browser_latency.py``) measures slider drag → digit painted. This one
 takes the browser out: it sends the same ``comm_msg`` a dragged slider sends and times the
@@ -6,7 +6,7 @@ replies (kernel ``busy``, the value's echo, the new image, kernel ``idle``),
 
 * straight to the kernel over ZeroMQ (``jupyter_client``): the kernel's own share;
 * through a Jupyter server's kernel websocket (the v1 protocol JupyterLab uses, with the
-  ``vaelab_server`` extension on): what the server adds.
+  ``vaelab.server`` extension on): what the server adds.
 
 What is left of the browser figure after these is the browser's (JupyterLab's or Voilà's) share.
 Pages: the explorer app (pretrained model, scatter and crosshair) and the bare widget of
@@ -36,16 +36,17 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from floor_widget import FLOOR_CODE  # noqa: E402
-from vaelab._checks import write_text_atomic  # noqa: E402
+
+from vaelab.io import write_text_atomic  # noqa: E402
 
 SETUP = {
     "explorer": """
 import vaelab.data
-from vaelab.pretrained import load_vae
-from vaelab.widgets import latent_explorer
+from vaelab.models import load_vae
+from vaelab.widgets import LatentExplorer
 (_, _), (x_test, y_test) = vaelab.data.load_mnist(source="bundled", verbose=False)
 vae = load_vae("mnist")
-explorer = latent_explorer(vae.decoder, vae.encoder, x_test, y_test)
+explorer = LatentExplorer(vae.decoder, vae.encoder, x_test, y_test)
 print(explorer.sliders[0].model_id, explorer.image.model_id)
 """,
     "bare widget": FLOOR_CODE + "\nprint(slider.model_id, image.model_id)\n",
@@ -60,14 +61,19 @@ def summary(times):
     ordered = sorted(times)
     if not ordered:
         return {"count": 0}
-    return {"count": len(ordered), "median_ms": round(ordered[len(ordered) // 2], 2),
-            "p95_ms": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 2)}
+    return {
+        "count": len(ordered),
+        "median_ms": round(ordered[len(ordered) // 2], 2),
+        "p95_ms": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 2),
+    }
 
 
 def label(content, image_id) -> str | None:
     """Which of the timed replies a message is (None: not one of them)."""
     if "execution_state" in content:
-        return content["execution_state"] if content["execution_state"] in ("busy", "idle") else None
+        return (
+            content["execution_state"] if content["execution_state"] in ("busy", "idle") else None
+        )
     data = content.get("data", {})
     if data.get("method") == "echo_update":
         return "echo"
@@ -81,16 +87,29 @@ class Timings(dict):
         self.setdefault(name, []).append((time.perf_counter() - started) * 1000)
 
     def summaries(self, moves):
-        missing = [name for name in ("busy", "echo", "image", "idle") if len(self.get(name, [])) != moves]
+        missing = [
+            name for name in ("busy", "echo", "image", "idle") if len(self.get(name, [])) != moves
+        ]
         if missing:  # a reply not recognised would otherwise leave an empty row, silently
-            raise RuntimeError(f"not one reply per move for {missing}: "
-                               f"{ {name: len(times) for name, times in self.items()} } in {moves} moves")
+            raise RuntimeError(
+                f"not one reply per move for {missing}: "
+                f"{ {name: len(times) for name, times in self.items()} } in {moves} moves"
+            )
         return {name: summary(self[name]) for name in ("busy", "echo", "image", "idle")}
 
 
 def update_message(session, slider_id, move):
-    return session.msg("comm_msg", {"comm_id": slider_id, "data": {
-        "method": "update", "state": {"value": slider_value(move)}, "buffer_paths": []}})
+    return session.msg(
+        "comm_msg",
+        {
+            "comm_id": slider_id,
+            "data": {
+                "method": "update",
+                "state": {"value": slider_value(move)},
+                "buffer_paths": [],
+            },
+        },
+    )
 
 
 async def measure(session, send, receive, code: str, moves: int) -> dict:
@@ -108,8 +127,16 @@ async def measure(session, send, receive, code: str, moves: int) -> dict:
                 if reply["msg_type"] == "status" and reply["content"]["execution_state"] == "idle":
                     return
 
-    setup = session.msg("execute_request", {"code": code, "silent": False, "store_history": False,
-                                            "user_expressions": {}, "allow_stdin": False})
+    setup = session.msg(
+        "execute_request",
+        {
+            "code": code,
+            "silent": False,
+            "store_history": False,
+            "user_expressions": {},
+            "allow_stdin": False,
+        },
+    )
     send(setup)
     slider_id, image_id = ids([reply async for reply in replies_to(setup)])
     timings = Timings()
@@ -132,8 +159,13 @@ def direct(code: str, moves: int) -> dict:
     async def run():
         manager, client = await start_new_async_kernel(kernel_name="python3")
         try:
-            return await measure(client.session, client.shell_channel.send,
-                                 lambda: client.get_iopub_msg(timeout=300), code, moves)
+            return await measure(
+                client.session,
+                client.shell_channel.send,
+                lambda: client.get_iopub_msg(timeout=300),
+                code,
+                moves,
+            )
         finally:
             client.stop_channels()
             await manager.shutdown_kernel(now=True)
@@ -145,7 +177,9 @@ def ids(messages):
     """The slider's and the image's model ids, printed by the setup code (or its error)."""
     for message in messages:
         if message["msg_type"] == "error":
-            raise RuntimeError("the setup code failed: " + "\n".join(message["content"]["traceback"]))
+            raise RuntimeError(
+                "the setup code failed: " + "\n".join(message["content"]["traceback"])
+            )
         if message["msg_type"] == "stream":
             slider_id, image_id = message["content"]["text"].split()
             return slider_id, image_id
@@ -159,7 +193,7 @@ def free_port() -> int:
 
 
 def through_server(code: str, moves: int) -> dict:
-    """Kernel + Jupyter server: the kernel websocket, v1 protocol, vaelab_server enabled."""
+    """Kernel + Jupyter server: the kernel websocket, v1 protocol, vaelab.server enabled."""
     from jupyter_client.session import Session
     from jupyter_server.services.kernels.connection.base import (
         deserialize_msg_from_ws_v1,
@@ -170,13 +204,28 @@ def through_server(code: str, moves: int) -> dict:
 
     port, token = free_port(), secrets.token_hex(16)
     folder = tempfile.mkdtemp(prefix="vaelab-roundtrip-")
-    config_path = os.pathsep.join(filter(None, [str(ROOT / "jupyter-config"), os.environ.get("JUPYTER_CONFIG_PATH")]))
-    command = [sys.executable, "-m", "jupyter", "server", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-               f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}"]
+    config_path = os.pathsep.join(
+        filter(None, [str(ROOT / "jupyter-config"), os.environ.get("JUPYTER_CONFIG_PATH")])
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "server",
+        "--no-browser",
+        f"--port={port}",
+        "--ip=127.0.0.1",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={folder}",
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
-    server = subprocess.Popen(command, env={**os.environ, "JUPYTER_CONFIG_PATH": config_path},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        command,
+        env={**os.environ, "JUPYTER_CONFIG_PATH": config_path},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -186,23 +235,34 @@ def through_server(code: str, moves: int) -> dict:
                 break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("the Jupyter server did not start")
+                    raise RuntimeError("the Jupyter server did not start") from None
                 time.sleep(0.3)
-        request = urllib.request.Request(f"{base}/api/kernels?token={token}", data=b'{"name": "python3"}',
-                                         method="POST", headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{base}/api/kernels?token={token}",
+            data=b'{"name": "python3"}',
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
         kernel_id = json.load(urllib.request.urlopen(request, timeout=60))["id"]
         session = Session(key=b"", username="benchmark")  # the server signs for the kernel
 
         async def run():
             url = f"ws://127.0.0.1:{port}/api/kernels/{kernel_id}/channels?session_id={uuid.uuid4()}&token={token}"
-            socket_ = await websocket_connect(HTTPRequest(url), subprotocols=["v1.kernel.websocket.jupyter.org"])
+            socket_ = await websocket_connect(
+                HTTPRequest(url), subprotocols=["v1.kernel.websocket.jupyter.org"]
+            )
 
             def send(message):
-                parts = [session.pack(message[key]) for key in ("header", "parent_header", "metadata", "content")]
+                parts = [
+                    session.pack(message[key])
+                    for key in ("header", "parent_header", "metadata", "content")
+                ]
                 socket_.write_message(serialize_msg_to_ws_v1(parts, "shell"), binary=True)
 
             async def receive():
-                _, parts = deserialize_msg_from_ws_v1(await asyncio.wait_for(socket_.read_message(), 300))
+                _, parts = deserialize_msg_from_ws_v1(
+                    await asyncio.wait_for(socket_.read_message(), 300)
+                )
                 header, parent, _, content = (json.loads(part) for part in parts[:4])
                 return {"msg_type": header["msg_type"], "parent_header": parent, "content": content}
 

@@ -35,14 +35,23 @@ def code_lines(source: str) -> int:
 
 def package_files(revision: str | None) -> dict[str, str]:
     if revision is None:
-        return {str(p.relative_to(ROOT)): p.read_text() for p in sorted(ROOT.glob("vaelab/**/*.py"))}
+        return {
+            str(p.relative_to(ROOT)): p.read_text() for p in sorted(ROOT.glob("vaelab/**/*.py"))
+        }
     names = subprocess.run(
         ["git", "ls-tree", "-r", "--name-only", revision, "vaelab/"],
-        cwd=ROOT, check=True, capture_output=True, text=True,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.split()
     return {
         name: subprocess.run(
-            ["git", "show", f"{revision}:{name}"], cwd=ROOT, check=True, capture_output=True, text=True
+            ["git", "show", f"{revision}:{name}"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
         for name in names
         if name.endswith(".py")

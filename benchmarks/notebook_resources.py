@@ -17,15 +17,19 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from vaelab._checks import write_text_atomic
+from vaelab.io import write_text_atomic
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
 def run(path: Path) -> dict:
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=1800, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        notebook,
+        timeout=1800,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     start = time.perf_counter()
     with client.setup_kernel():
         for index, cell in enumerate(notebook.cells):
@@ -33,9 +37,18 @@ def run(path: Path) -> dict:
         pid = client.km.provisioner.process.pid
         with open(f"/proc/{pid}/status") as status:
             peak_kb = int(next(line.split()[1] for line in status if line.startswith("VmHWM")))
-    stderr = sum(1 for c in notebook.cells if c.cell_type == "code" for o in c.outputs if o.get("name") == "stderr")
-    return {"seconds": round(time.perf_counter() - start, 1), "peak_rss_mb": round(peak_kb / 1024),
-            "stderr_outputs": stderr}
+    stderr = sum(
+        1
+        for c in notebook.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.get("name") == "stderr"
+    )
+    return {
+        "seconds": round(time.perf_counter() - start, 1),
+        "peak_rss_mb": round(peak_kb / 1024),
+        "stderr_outputs": stderr,
+    }
 
 
 def main(argv=None) -> int:

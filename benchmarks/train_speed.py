@@ -32,8 +32,8 @@ os.environ.setdefault("VAELAB_OFFLINE", "1")
 import keras  # noqa: E402
 
 import vaelab  # noqa: E402,F401
-from vaelab._checks import write_text_atomic  # noqa: E402
 from vaelab.data import load_mnist  # noqa: E402
+from vaelab.io import write_text_atomic  # noqa: E402
 from vaelab.metrics import neg_elbo  # noqa: E402
 from vaelab.models import build_vae  # noqa: E402
 from vaelab.training import train  # noqa: E402
@@ -55,7 +55,9 @@ class Curve(keras.callbacks.Callback):
         self.training_seconds += time.perf_counter() - self.started
         score = neg_elbo(self.model, self.x_test)
         self.points.append((round(self.training_seconds, 2), round(score, 2)))
-        print(f"    epoch {epoch + 1}: {self.training_seconds:7.1f} s  {score:7.2f} nats", flush=True)
+        print(
+            f"    epoch {epoch + 1}: {self.training_seconds:7.1f} s  {score:7.2f} nats", flush=True
+        )
 
 
 def run(name, x_train, x_test, seed, build_kwargs, train_kwargs):
@@ -89,22 +91,39 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="chapter recipe vs vaelab defaults")
     parser.add_argument("--chapter-epochs", type=int, default=10)
     parser.add_argument("--seeds", default="0", help="comma-separated seeds")
-    parser.add_argument("--candidate", action="append", default=[],
-                        help="extra train() settings to compare, e.g. 'batch_size=32,learning_rate=2e-3'")
-    parser.add_argument("--skip-chapter", type=float, default=None,
-                        help="reuse a chapter time (s) and target instead of re-running it: 'SECONDS'")
+    parser.add_argument(
+        "--candidate",
+        action="append",
+        default=[],
+        help="extra train() settings to compare, e.g. 'batch_size=32,learning_rate=2e-3'",
+    )
+    parser.add_argument(
+        "--skip-chapter",
+        type=float,
+        default=None,
+        help="reuse a chapter time (s) and target instead of re-running it: 'SECONDS'",
+    )
     parser.add_argument("--target", type=float, default=None)
-    parser.add_argument("--candidates-only", action="store_true", help="do not run train()'s defaults")
+    parser.add_argument(
+        "--candidates-only", action="store_true", help="do not run train()'s defaults"
+    )
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
 
     (x_train, _), (x_test, _) = load_mnist(source="bundled")
-    results = {"machine": {"python": platform.python_version(), "keras": keras.__version__,
-                           "backend": keras.backend.backend(), "cpus": os.cpu_count(),
-                           "processor": platform.processor() or platform.machine()},
-               "runs": []}
+    results = {
+        "machine": {
+            "python": platform.python_version(),
+            "keras": keras.__version__,
+            "backend": keras.backend.backend(),
+            "cpus": os.cpu_count(),
+            "processor": platform.processor() or platform.machine(),
+        },
+        "runs": [],
+    }
     try:
         import tensorflow as tf
+
         results["machine"]["tensorflow"] = tf.__version__
     except ImportError:
         pass
@@ -113,9 +132,19 @@ def main(argv=None):
     configs += [(f"candidate {c}", {}, parse_candidate(c)) for c in args.candidate]
     for seed in seeds:
         if args.skip_chapter is None:
-            chapter = run("chapter recipe", x_train, x_test, seed, {"chapter_replica": True},
-                          {"num_epochs": args.chapter_epochs, "batch_size": 16, "learning_rate": 1e-3,
-                           "schedule": "constant", "kl_warmup_epochs": 0})
+            chapter = run(
+                "chapter recipe",
+                x_train,
+                x_test,
+                seed,
+                {"chapter_replica": True},
+                {
+                    "num_epochs": args.chapter_epochs,
+                    "batch_size": 16,
+                    "learning_rate": 1e-3,
+                    "schedule": "constant",
+                },
+            )
             chapter_seconds, target = chapter[-1]
         else:
             chapter = None
@@ -127,16 +156,27 @@ def main(argv=None):
             points = run(name, x_train, x_test, seed, build_kwargs, train_kwargs)
             reach = time_to_reach(points, target)
             reach_150 = time_to_reach(points, 150.0)
-            entry = {"name": name, "seed": seed, "settings": train_kwargs, "curve": points,
-                     "chapter_seconds": chapter_seconds, "chapter_score": target,
-                     "seconds_to_chapter_score": reach,
-                     "speedup": round(chapter_seconds / reach, 2) if reach else None,
-                     "best_within_chapter_time": min((s for t, s in points if t <= chapter_seconds), default=None),
-                     "seconds_to_150": reach_150}
+            entry = {
+                "name": name,
+                "seed": seed,
+                "settings": train_kwargs,
+                "curve": points,
+                "chapter_seconds": chapter_seconds,
+                "chapter_score": target,
+                "seconds_to_chapter_score": reach,
+                "speedup": round(chapter_seconds / reach, 2) if reach else None,
+                "best_within_chapter_time": min(
+                    (s for t, s in points if t <= chapter_seconds), default=None
+                ),
+                "seconds_to_150": reach_150,
+            }
             results["runs"].append(entry)
-            print(f"  -> reaches {target:.1f} nats after {reach} s (chapter: {chapter_seconds:.1f} s); "
-                  f"speed-up {entry['speedup']}; best within chapter time {entry['best_within_chapter_time']}",
-                  flush=True)
+            print(
+                f"  -> reaches {target:.1f} nats after {reach} s "
+                f"(chapter: {chapter_seconds:.1f} s); speed-up {entry['speedup']}; "
+                f"best within chapter time {entry['best_within_chapter_time']}",
+                flush=True,
+            )
     if args.out:
         write_text_atomic(args.out, json.dumps(results, indent=1) + "\n")
     return 0

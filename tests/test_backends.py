@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-CHECKS = textwrap.dedent('''
+CHECKS = textwrap.dedent("""
     import math, os, tempfile
     import numpy as np
     import keras
@@ -26,26 +26,30 @@ CHECKS = textwrap.dedent('''
     vae = build_vae(seed=0)
     assert vae.encoder.count_params() + vae.decoder.count_params() == 550_629
     assert abs(neg_elbo(vae, xt[:200]) - 784 * math.log(2)) < 5
-    z = np.asarray(vae.sampler(np.zeros((20000, 2), "float32"), np.full((20000, 2), math.log(4.0), "float32")))
+    log_var = np.full((20000, 2), math.log(4.0), "float32")
+    z = np.asarray(vae.sampler(np.zeros((20000, 2), "float32"), log_var))
     assert abs(z.std() - 2.0) < 0.05, z.std()
     history = train(vae, x[:512], num_epochs=1, verbose=0)
     assert neg_elbo(vae, xt[:200]) < 543 - 50, (history.history, neg_elbo(vae, xt[:200]))
     path = os.path.join(tempfile.mkdtemp(), "v.keras")
     vae.save(path)
     again = load_vae(path)
-    np.testing.assert_allclose(manifold_image(again.decoder, n=5), manifold_image(vae.decoder, n=5), atol=1e-6)
+    np.testing.assert_allclose(manifold_image(again.decoder, n=5), manifold_image(vae.decoder, n=5),
+                               atol=1e-6)
     model = load_vae("mnist")
     score = neg_elbo(model, xt[:500])
     assert 140 < score < 170, score
     assert log_likelihood(model, xt[:3]) > -score - 20
     print("backend checks passed:", keras.backend.backend(), round(score, 2))
-''')
+""")
 
 
 @pytest.mark.parametrize("backend", ["jax"])
 def test_model_on_another_backend(backend):
     pytest.importorskip(backend)
     env = {**os.environ, "KERAS_BACKEND": backend, "VAELAB_OFFLINE": "1", "JAX_PLATFORMS": "cpu"}
-    result = subprocess.run([sys.executable, "-c", CHECKS], capture_output=True, text=True, env=env, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-c", CHECKS], capture_output=True, text=True, env=env, timeout=600
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     assert f"backend checks passed: {backend}" in result.stdout

@@ -12,8 +12,13 @@ ENV = {**os.environ, "VAELAB_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
 def vaelab(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "vaelab", *map(str, args)], capture_output=True, text=True,
-                          env=ENV, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "vaelab", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +32,9 @@ def small_npz(tmp_path_factory, mnist):
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory, small_npz):
     out = tmp_path_factory.mktemp("run")
-    result = vaelab("train", "--dataset", small_npz, "--epochs", 1, "--batch-size", 16, "--quiet", "--out", out)
+    result = vaelab(
+        "train", "--dataset", small_npz, "--epochs", 1, "--batch-size", 16, "--quiet", "--out", out
+    )
     assert result.returncode == 0, result.stderr
     return out, result
 
@@ -39,7 +46,9 @@ def test_train_writes_model_history_and_metrics(trained_run):
     history = json.loads((out / "history.json").read_text())
     assert metrics["epochs_completed"] == 1 and len(history["loss"]) == 1
     assert 100 < metrics["neg_elbo"] < 300  # untrained: ~540; one epoch of 50 steps: ~220
-    assert metrics["neg_elbo"] == pytest.approx(metrics["reconstruction_loss"] + metrics["kl_loss"], rel=1e-5)
+    assert metrics["neg_elbo"] == pytest.approx(
+        metrics["reconstruction_loss"] + metrics["kl_loss"], rel=1e-5
+    )
     assert "held-out negative ELBO" in result.stdout
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
 
@@ -59,24 +68,29 @@ def test_evaluate_and_manifold(trained_run, small_npz, tmp_path):
         assert image.format == "PNG" and min(image.size) >= 500
 
 
-@pytest.mark.parametrize("args, message", [
-    (["train", "--epochs", "0"], "must be a positive integer"),
-    (["train", "--latent-dim", "two"], "not a number"),
-    (["train", "--beta", "-1"], ">= 0, got -1.0"),
-    (["train", "--dataset", "cifar"], "unknown dataset"),
-    (["train", "--dataset", "missing.npz"], "No npz file at"),
-    (["evaluate", "nowhere.keras"], "No saved model at"),
-    (["evaluate", "mnsit"], "neither a pretrained model"),
-    (["manifold", "m.keras"], "--out"),
-    (["fly"], "invalid choice"),
-    ([], "required"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "--epochs", "0"], "must be a positive integer"),
+        (["train", "--latent-dim", "two"], "not a number"),
+        (["train", "--beta", "-1"], ">= 0, got -1.0"),
+        (["train", "--dataset", "cifar"], "unknown dataset"),
+        (["train", "--dataset", "missing.npz"], "No npz file at"),
+        (["evaluate", "nowhere.keras"], "No saved model at"),
+        (["evaluate", "mnsit"], "neither a pretrained model"),
+        (["manifold", "m.keras"], "--out"),
+        (["fly"], "invalid choice"),
+        ([], "required"),
+    ],
+)
 def test_bad_arguments_give_one_line_and_exit_2(args, message):
     result = vaelab(*args, timeout=120)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("vaelab: error:") and message in lines[0], result.stderr
+    assert len(lines) == 1 and lines[0].startswith("vaelab: error:") and message in lines[0], (
+        result.stderr
+    )
 
 
 def test_evaluate_rejects_a_non_keras_file(tmp_path):

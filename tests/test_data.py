@@ -58,7 +58,9 @@ def test_offline_fallback_without_the_flag_is_quick(monkeypatch, tmp_path, capsy
 
 def test_full_source_offline_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: (_ for _ in ()).throw(OSError("down")))
+    monkeypatch.setattr(
+        socket, "create_connection", lambda *a, **k: (_ for _ in ()).throw(OSError("down"))
+    )
     monkeypatch.delenv("VAELAB_OFFLINE", raising=False)
     with pytest.raises(RuntimeError, match="Full MNIST is not available"):
         data.load_mnist(source="full")
@@ -88,7 +90,10 @@ def test_fashion_mnist_missing_is_a_clear_error(tmp_path):
         data.load_fashion_mnist(directory=tmp_path)  # VAELAB_OFFLINE=1: no network either
 
 
-@pytest.mark.skipif(not data.DEBIAN_FASHION_MNIST_DIR.is_dir(), reason="Debian's dataset-fashion-mnist is not installed")
+@pytest.mark.skipif(
+    not data.DEBIAN_FASHION_MNIST_DIR.is_dir(),
+    reason="Debian's dataset-fashion-mnist is not installed",
+)
 def test_real_fashion_mnist_from_debian():
     _check_split(data.load_fashion_mnist(verbose=False), 60000, 10000)
 

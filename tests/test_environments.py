@@ -12,7 +12,9 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
-ALIASES = {"tensorflow-cpu": "tensorflow"}  # the Binder image uses the CPU build of the same package
+ALIASES = {
+    "tensorflow-cpu": "tensorflow"
+}  # the Binder image uses the CPU build of the same package
 
 
 def _name(requirement: str) -> str:
@@ -54,7 +56,10 @@ def test_binder_pins_every_package():
 
 def test_environment_yml_lower_bounds_match_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    bounds = {_name(r): r.split(">=")[1] for r in project["dependencies"] + project["optional-dependencies"]["lab"]}
+    bounds = {
+        _name(r): r.split(">=")[1]
+        for r in project["dependencies"] + project["optional-dependencies"]["lab"]
+    }
     text = (ROOT / "environment.yml").read_text()
     for name, bound in bounds.items():
         assert f"{name}>={bound}" in text, f"environment.yml should ask for {name}>={bound}"
@@ -67,7 +72,11 @@ def test_binder_scripts():
     for script in (post_build, start):
         assert script.stat().st_mode & stat.S_IXUSR, f"{script.name} must be executable"
         assert script.read_text().startswith("#!/bin/bash\n")
-    lines = [l for l in post_build.read_text().splitlines() if l.strip() and not l.startswith("#")]
+    lines = [
+        line
+        for line in post_build.read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert lines[0] == "set -e"
     assert "pip install --no-deps" in post_build.read_text()
     assert start.read_text().rstrip().splitlines()[-1] == 'exec "$@"'

@@ -18,15 +18,19 @@ def keras_says(model, inputs):
 @pytest.mark.parametrize("batch", [1, 29, 225])
 def test_decode_matches_the_models_own_call(pretrained, batch):
     z = np.random.default_rng(batch).normal(size=(batch, 2)).astype("float32")
-    np.testing.assert_allclose(latent.decode(pretrained.decoder, z), keras_says(pretrained.decoder, z),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        latent.decode(pretrained.decoder, z), keras_says(pretrained.decoder, z), atol=1e-6
+    )
 
 
 def test_decode_splits_large_batches_and_encode_returns_both_heads(pretrained, mnist):
     (_, _), (x_test, _) = mnist
     z = np.random.default_rng(0).normal(size=(50, 2)).astype("float32")
-    np.testing.assert_allclose(latent.decode(pretrained.decoder, z, batch_size=16),
-                               keras_says(pretrained.decoder, z), atol=1e-6)
+    np.testing.assert_allclose(
+        latent.decode(pretrained.decoder, z, batch_size=16),
+        keras_says(pretrained.decoder, z),
+        atol=1e-6,
+    )
     z_mean, z_log_var = latent.encode(pretrained.encoder, x_test[:70], batch_size=32)
     want_mean, want_log_var = pretrained.encoder(x_test[:70], training=False)
     np.testing.assert_allclose(z_mean, np.asarray(want_mean), atol=1e-5)

@@ -13,7 +13,11 @@ from vaelab.models import build_autoencoder, build_decoder, build_encoder, build
 
 def test_architecture_matches_the_chapter():
     vae = build_vae()
-    assert vae.encoder.count_params() + vae.decoder.count_params() == models.CHAPTER_PARAMETER_COUNT == 550_629
+    assert (
+        vae.encoder.count_params() + vae.decoder.count_params()
+        == models.CHAPTER_PARAMETER_COUNT
+        == 550_629
+    )
     assert [layer.name for layer in vae.encoder.layers][-2:] == ["z_mean", "z_log_var"]
     assert vae.encoder.output_shape == [(None, 2), (None, 2)]
     assert vae.decoder.output_shape == (None, 28, 28, 1)
@@ -33,7 +37,9 @@ def test_untrained_loss_is_about_784_ln2(x_small):
     vae = build_vae()
     result = vae.evaluate(x_small, batch_size=64, verbose=0, return_dict=True)
     assert abs(result["loss"] - 784 * math.log(2)) < 5.0
-    assert result["loss"] == pytest.approx(result["reconstruction_loss"] + result["kl_loss"], rel=1e-5)
+    assert result["loss"] == pytest.approx(
+        result["reconstruction_loss"] + result["kl_loss"], rel=1e-5
+    )
     assert abs(neg_elbo(vae, x_small) - 784 * math.log(2)) < 5.0
 
 
@@ -46,7 +52,9 @@ def test_sampling_statistics():
     np.testing.assert_allclose(z.std(axis=0), [0.5, 2.0], rtol=0.03)  # σ = exp(½ log σ²)
     chapter = models.Sampling(seed=3, log_var_scale=1.0)
     z = keras.ops.convert_to_numpy(chapter(z_mean, z_log_var))
-    np.testing.assert_allclose(z.std(axis=0), [0.25, 4.0], rtol=0.03)  # the chapter's σ = exp(log σ²)
+    np.testing.assert_allclose(
+        z.std(axis=0), [0.25, 4.0], rtol=0.03
+    )  # the chapter's σ = exp(log σ²)
 
 
 def test_kl_matches_the_closed_form(rng):
@@ -73,7 +81,9 @@ def test_neg_elbo_against_an_independent_numpy_computation(pretrained, mnist):
     z_mean, z_log_var = (np.asarray(t) for t in pretrained.encoder.predict(x, verbose=0))
     eps = np.random.default_rng(0).standard_normal(z_mean.shape).astype("float32")
     z = z_mean + np.exp(0.5 * z_log_var) * eps
-    p = np.clip(np.asarray(pretrained.decoder.predict(z, verbose=0)), 1e-7, 1 - 1e-7).reshape(100, -1)
+    p = np.clip(np.asarray(pretrained.decoder.predict(z, verbose=0)), 1e-7, 1 - 1e-7).reshape(
+        100, -1
+    )
     flat = x.reshape(100, -1)
     recon = -np.sum(flat * np.log(p) + (1 - flat) * np.log(1 - p), axis=1)
     kl = 0.5 * np.sum(np.exp(z_log_var) + z_mean**2 - 1 - z_log_var, axis=1)
@@ -113,7 +123,7 @@ def test_log_likelihood_matches_brute_force_on_a_tiny_model(x_small):
     log_prior = -0.5 * np.sum(z**2, axis=1) - np.log(2 * np.pi)
     area = (values[1] - values[0]) ** 2
     for i in range(3):
-        log_px_z = bernoulli_log_likelihood(x[i:i + 1], decoded[:, None])[:, 0]
+        log_px_z = bernoulli_log_likelihood(x[i : i + 1], decoded[:, None])[:, 0]
         brute = logsumexp(log_px_z + log_prior) + np.log(area)
         assert fast[i] == pytest.approx(brute, abs=0.2)
 
@@ -146,7 +156,9 @@ def test_save_and_load_round_trip(tmp_path, pretrained, mnist):
     loaded = load_vae(path)
     z = np.random.default_rng(0).normal(size=(10, 2)).astype("float32")
     np.testing.assert_array_equal(np.asarray(loaded.decoder(z)), np.asarray(pretrained.decoder(z)))
-    np.testing.assert_array_equal(np.asarray(loaded(x_test[:10])[0]), np.asarray(pretrained(x_test[:10])[0]))
+    np.testing.assert_array_equal(
+        np.asarray(loaded(x_test[:10])[0]), np.asarray(pretrained(x_test[:10])[0])
+    )
     assert loaded.beta == pretrained.beta and loaded.latent_dim == 2
     weights = tmp_path / "vae.weights.h5"
     pretrained.save_weights(weights)
@@ -182,7 +194,9 @@ def test_autoencoder_is_deterministic_and_shares_the_decoder(x_small):
     first = np.asarray(autoencoder(x_small[:4]))
     np.testing.assert_array_equal(first, np.asarray(autoencoder(x_small[:4])))
     history = autoencoder.fit(x_small, x_small, epochs=2, batch_size=16, verbose=0)
-    assert 100 < history.history["loss"][-1] < 784 * math.log(2)  # nats per image, better than chance
+    assert (
+        100 < history.history["loss"][-1] < 784 * math.log(2)
+    )  # nats per image, better than chance
 
 
 def test_builders_reject_bad_arguments():

@@ -73,7 +73,9 @@ def test_reconstructions_prior_samples_interpolation_history(model, mnist):
     path = interpolate(model, x_train[0], x_train[1], steps=5)
     ends = decode(model.decoder, encode_means(model, x_train[:2]))
     np.testing.assert_allclose(path[[0, -1]], ends, atol=1e-5)
-    ax = plotting.plot_history({"loss": [200.0, 180.0], "val_loss": [190.0, 185.0], "kl_loss": [3, 4]})
+    ax = plotting.plot_history(
+        {"loss": [200.0, 180.0], "val_loss": [190.0, 185.0], "kl_loss": [3, 4]}
+    )
     assert len(ax.lines) == 3 and ax.get_ylabel() == "nats per image"
 
 

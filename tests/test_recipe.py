@@ -19,8 +19,15 @@ def test_defaults_beat_the_chapter_recipe_on_the_same_small_budget(mnist):
     ours = neg_elbo(vae, x_test[:1000])
     keras.utils.set_random_seed(0)
     chapter = build_vae(chapter_replica=True, seed=0)
-    training.train(chapter, x_train[:2000], num_epochs=2, batch_size=16, learning_rate=1e-3,
-                   schedule="constant", verbose=0)
+    training.train(
+        chapter,
+        x_train[:2000],
+        num_epochs=2,
+        batch_size=16,
+        learning_rate=1e-3,
+        schedule="constant",
+        verbose=0,
+    )
     theirs = neg_elbo(chapter, x_test[:1000])
     assert ours < 210, ours
     assert ours < theirs, (ours, theirs)
@@ -62,13 +69,17 @@ def test_short_runs_warm_up_for_at_least_min_warmup_steps():
 
 def test_one_quick_epoch_does_not_diverge_whatever_the_seed(mnist):
     """Quick mode's budget (1,000 digits, 1 epoch, 63 steps). With only the 5% warm-up (3 steps),
-    RMSprop's large first updates sent z_log_var past +60 for seeds 0, 3 and 4 (KL ~1e10 nats or inf)."""
+    RMSprop's large first updates sent z_log_var past +60 for seeds 0, 3 and 4 (KL ~1e10 nats
+    or inf)."""
     (x_train, _), (x_test, _) = mnist
     scores = []
     for seed in (0, 3, 4):
         vae = build_vae(seed=seed)
         history = training.train(vae, x_train[:1000], num_epochs=1, seed=seed, verbose=0)
-        assert np.isfinite(history.history["loss"][0]) and history.history["loss"][0] < 600, (seed, history.history)
+        assert np.isfinite(history.history["loss"][0]) and history.history["loss"][0] < 600, (
+            seed,
+            history.history,
+        )
         scores.append(neg_elbo(vae, x_test[:500]))
     assert max(scores) < 260, scores  # a diverged run stays at >= 400 (the untrained model: ~540)
 
@@ -104,7 +115,14 @@ def test_each_call_starts_a_fresh_optimizer_of_the_same_kind(mnist):
     training.train(vae, x_train[:320], num_epochs=1, batch_size=32, verbose=0)
     assert isinstance(vae.optimizer, keras.optimizers.Adam) and vae.optimizer.epsilon == 1e-4
     assert int(vae.optimizer.iterations.numpy()) == 10
-    training.train(vae, x_train[:320], num_epochs=1, batch_size=32, schedule="constant",
-                   learning_rate=5e-4, verbose=0)
+    training.train(
+        vae,
+        x_train[:320],
+        num_epochs=1,
+        batch_size=32,
+        schedule="constant",
+        learning_rate=5e-4,
+        verbose=0,
+    )
     assert int(vae.optimizer.iterations.numpy()) == 10
     assert np.isclose(float(vae.optimizer.learning_rate.numpy()), 5e-4)

@@ -22,24 +22,29 @@ def vae():
     return models.build_vae(seed=0)
 
 
-@pytest.mark.parametrize("images, error, message", [
-    (np.zeros((8, 32, 32, 1), np.float32), ValueError, "28x28"),
-    (np.zeros((8, 32, 32), np.float32), ValueError, "28x28"),
-    (np.zeros((8, 784), np.float32), ValueError, "rank 2"),
-    (np.zeros((28, 28), np.float32), ValueError, "single 28x28 image"),
-    (np.zeros((8, 28, 28, 3), np.float32), ValueError, "1 grey channel"),
-    (np.full((8, 28, 28, 1), 255.0, np.float32), ValueError, "Divide by 255"),
-    (np.full((8, 28, 28, 1), -0.5, np.float32), ValueError, r"values in \[0, 1\]"),
-    (np.full((8, 28, 28, 1), np.nan, np.float32), ValueError, "NaN"),
-    (np.zeros((0, 28, 28, 1), np.float32), ValueError, "empty"),
-    (None, TypeError, "None"),
-    (np.array([["a"]]), TypeError, "numbers"),
-])
+@pytest.mark.parametrize(
+    "images, error, message",
+    [
+        (np.zeros((8, 32, 32, 1), np.float32), ValueError, "28x28"),
+        (np.zeros((8, 32, 32), np.float32), ValueError, "28x28"),
+        (np.zeros((8, 784), np.float32), ValueError, "rank 2"),
+        (np.zeros((28, 28), np.float32), ValueError, "single 28x28 image"),
+        (np.zeros((8, 28, 28, 3), np.float32), ValueError, "1 grey channel"),
+        (np.full((8, 28, 28, 1), 255.0, np.float32), ValueError, "Divide by 255"),
+        (np.full((8, 28, 28, 1), -0.5, np.float32), ValueError, r"values in \[0, 1\]"),
+        (np.full((8, 28, 28, 1), np.nan, np.float32), ValueError, "NaN"),
+        (np.zeros((0, 28, 28, 1), np.float32), ValueError, "empty"),
+        (None, TypeError, "None"),
+        (np.array([["a"]]), TypeError, "numbers"),
+    ],
+)
 def test_bad_images_everywhere(vae, images, error, message):
-    for call in (lambda: training.train(vae, images, num_epochs=1, verbose=0),
-                 lambda: metrics.neg_elbo(vae, images),
-                 lambda: metrics.log_likelihood(vae, images),
-                 lambda: plotting.plot_reconstructions(vae, images)):
+    for call in (
+        lambda: training.train(vae, images, num_epochs=1, verbose=0),
+        lambda: metrics.neg_elbo(vae, images),
+        lambda: metrics.log_likelihood(vae, images),
+        lambda: plotting.plot_reconstructions(vae, images),
+    ):
         with pytest.raises(error, match=message):
             call()
 
@@ -51,13 +56,16 @@ def test_harmless_conversions_come_with_a_notice(vae, capsys):
     assert "no channel axis" in out and "dividing by 255" in out
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    ({"num_epochs": 0}, ValueError, "num_epochs"),
-    ({"num_epochs": 1.5}, TypeError, "num_epochs"),
-    ({"batch_size": 0}, ValueError, "batch_size"),
-    ({"learning_rate": -1.0}, ValueError, "learning_rate"),
-    ({"schedule": "cyclic"}, ValueError, "schedule"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"num_epochs": 0}, ValueError, "num_epochs"),
+        ({"num_epochs": 1.5}, TypeError, "num_epochs"),
+        ({"batch_size": 0}, ValueError, "batch_size"),
+        ({"learning_rate": -1.0}, ValueError, "learning_rate"),
+        ({"schedule": "cyclic"}, ValueError, "schedule"),
+    ],
+)
 def test_bad_training_settings(vae, kwargs, error, message):
     with pytest.raises(error, match=message):
         training.train(vae, GOOD, verbose=0, **kwargs)
@@ -90,7 +98,7 @@ def test_missing_corrupt_and_foreign_model_files(tmp_path, vae):
         models.load_vae(corrupt)
     other = tmp_path / "autoencoder.keras"
     models.build_autoencoder().save(other)
-    with pytest.raises(ValueError, match="holds a Autoencoder, not a vaelab VAE"):
+    with pytest.raises(ValueError, match="holds a Functional, not a vaelab VAE"):
         models.load_vae(other)
     weights = tmp_path / "vae.weights.h5"
     vae.save_weights(weights)
@@ -117,7 +125,9 @@ def test_nan_loss_stops_and_restores_the_last_good_epoch(x_small):
                 kernel = self.model.decoder.layers[-1].kernel
                 kernel.assign(np.full(kernel.shape, np.nan, np.float32))
 
-    history = training.train(vae, x_small, num_epochs=3, batch_size=32, callbacks=[Sabotage()], verbose=0)
+    history = training.train(
+        vae, x_small, num_epochs=3, batch_size=32, callbacks=[Sabotage()], verbose=0
+    )
     assert len(history.epoch) == 2  # stopped at the end of the second epoch (its loss is NaN)
     for restored, good in zip(vae.get_weights(), saved["weights"]):
         np.testing.assert_array_equal(restored, good)
@@ -126,8 +136,15 @@ def test_nan_loss_stops_and_restores_the_last_good_epoch(x_small):
 
 def test_checkpoint_keeps_the_best_weights_atomically(tmp_path, x_small):
     vae = models.build_vae(seed=0)
-    training.train(vae, x_small, validation_data=x_small[:64], num_epochs=2, batch_size=32, verbose=0,
-                   checkpoint_dir=tmp_path)
+    training.train(
+        vae,
+        x_small,
+        validation_data=x_small[:64],
+        num_epochs=2,
+        batch_size=32,
+        verbose=0,
+        checkpoint_dir=tmp_path,
+    )
     assert [p.name for p in tmp_path.iterdir()] == ["best.weights.h5"]
     models.load_weights(models.build_vae(compile=False), tmp_path / "best.weights.h5")
 
@@ -151,13 +168,18 @@ def test_ctrl_c_stops_after_the_batch_and_a_second_one_at_once(x_small, capsys):
     vae = models.build_vae(seed=0)
     once = CtrlC(1)
     history = training.train(vae, x_small, num_epochs=5, batch_size=32, callbacks=[once], verbose=0)
-    assert history.interrupted and once.steps == 3 and len(history.epoch) == 1  # stopped after that batch
+    assert (
+        history.interrupted and once.steps == 3 and len(history.epoch) == 1
+    )  # stopped after that batch
     assert "training interrupted in epoch 1 of 5" in capsys.readouterr().out
     assert signal.getsignal(signal.SIGINT) is before  # the handler is put back
     twice = CtrlC(2)
-    history = training.train(models.build_vae(seed=0), x_small, num_epochs=5, batch_size=32, callbacks=[twice],
-                             verbose=0)
-    assert history.interrupted and twice.steps == 3 and history.epoch == []  # the second one: at once
+    history = training.train(
+        models.build_vae(seed=0), x_small, num_epochs=5, batch_size=32, callbacks=[twice], verbose=0
+    )
+    assert (
+        history.interrupted and twice.steps == 3 and history.epoch == []
+    )  # the second one: at once
     assert signal.getsignal(signal.SIGINT) is before
     history = training.train(vae, x_small, num_epochs=1, batch_size=32, verbose=0)
     assert not history.interrupted
@@ -169,12 +191,18 @@ def test_ctrl_c_during_cli_training_leaves_nothing_or_a_loadable_model(tmp_path,
     np.savez(npz, x=x_train[:3000])
     out = tmp_path / "run"
     env = {**os.environ, "VAELAB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "vaelab", "train", "--dataset", npz, "--epochs", "50",
-                                "--out", out], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env=env)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vaelab", "train", "--dataset", npz, "--epochs", "50", "--out", out],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
     deadline = time.monotonic() + 120
     seen = ""
-    while "Epoch 2/" not in seen and time.monotonic() < deadline:  # one epoch done, the next running
+    while (
+        "Epoch 2/" not in seen and time.monotonic() < deadline
+    ):  # one epoch done, the next running
         line = process.stdout.readline()
         if not line:
             break
@@ -205,7 +233,7 @@ def test_offline_never_hangs_on_a_dead_network(monkeypatch, tmp_path):
     assert time.perf_counter() - start < 2.0
 
 
-RUN_TWICE = '''
+RUN_TWICE = """
 import keras
 import hashlib, os
 import numpy as np
@@ -219,7 +247,7 @@ keras.utils.set_random_seed(3)
 vae = build_vae(seed=3)
 train(vae, x_train[:512], num_epochs=1, seed=3, verbose=0)
 print(hashlib.sha256(manifold_image(vae.decoder, n=15).tobytes()).hexdigest())
-'''
+"""
 
 
 def test_restart_and_run_all_twice_gives_the_same_manifold_within_the_memory_budget():
@@ -232,7 +260,13 @@ def test_restart_and_run_all_twice_gives_the_same_manifold_within_the_memory_bud
         with client.setup_kernel():
             client.execute_cell(notebook.cells[0], 0)
             pid = client.km.provisioner.process.pid
-            peak_kb = int(next(line.split()[1] for line in open(f"/proc/{pid}/status") if line.startswith("VmHWM")))
+            peak_kb = int(
+                next(
+                    line.split()[1]
+                    for line in open(f"/proc/{pid}/status")
+                    if line.startswith("VmHWM")
+                )
+            )
         assert peak_kb < 1.5 * 1024 * 1024, f"kernel peak RSS {peak_kb / 1024:.0f} MB"
         stderr = [o["text"] for o in notebook.cells[0].outputs if o.get("name") == "stderr"]
         assert not stderr, f"red log noise in the notebook: {stderr}"

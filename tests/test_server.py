@@ -39,7 +39,9 @@ def test_server_extension_turns_off_nagle_on_kernel_websockets(monkeypatch):
 def test_this_environment_has_the_extension_enabled():
     """The test environment is an editable install (README's test command)."""
     jupyter = shutil.which("jupyter", path=str(Path(sys.executable).parent))
-    listing = subprocess.run([jupyter, "server", "extension", "list"], capture_output=True, text=True)
+    listing = subprocess.run(
+        [jupyter, "server", "extension", "list"], capture_output=True, text=True
+    )
     text = listing.stdout + listing.stderr
     assert "vaelab.server" in text and "enabled" in text.split("vaelab.server", 1)[1][:40], text
     assert "vaelab.server  \x1b[32mOK" in text or "vaelab.server  OK" in text, text
@@ -47,21 +49,44 @@ def test_this_environment_has_the_extension_enabled():
 
 @pytest.mark.parametrize("editable", [False, True], ids=["regular", "editable"])
 def test_both_kinds_of_install_write_the_config(tmp_path, editable):
-    command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--prefix", str(tmp_path)]
+    """Into a fresh environment of its own (pip would otherwise replace this one's vaelab)."""
+    subprocess.run([sys.executable, "-m", "venv", str(tmp_path)], check=True, timeout=120)
+    command = [str(tmp_path / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps"]
     command += ["-e", str(ROOT)] if editable else [str(ROOT)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     config = json.loads((tmp_path / CONFIG).read_text())
     assert config == {"ServerApp": {"jpserver_extensions": {"vaelab.server": True}}}
+    kernels = json.loads((tmp_path / "etc/ipython/ipython_kernel_config.json").read_text())
+    assert kernels == {"InteractiveShellApp": {"extensions": ["vaelab"]}}
 
 
 def test_import_vaelab_loads_no_tensorflow():
-    code = "import sys, vaelab, vaelab.server, vaelab.data; print('tensorflow' in sys.modules, 'keras' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    code = (
+        "import sys, vaelab, vaelab.server, vaelab.data; "
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
     assert result.stdout.split() == ["False", "False"], result.stderr
+
+
+def test_a_kernel_imports_keras_first_and_shows_nothing_in_red():
+    """A learner's first cell may be ``import keras``: the kernel's vaelab extension keeps
+    TensorFlow's C++ start-up lines out of the notebook, whatever the import order."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    cell = nbformat.v4.new_code_cell("import keras\nprint(keras.backend.backend())")
+    notebook = nbformat.v4.new_notebook(cells=[cell])
+    NotebookClient(notebook, kernel_name="python3", timeout=300).execute()
+    assert [o.get("name") for o in cell.outputs] == ["stdout"], cell.outputs
 
 
 def test_tensorflow_loads_quietly_when_a_model_is_built():
     code = "import vaelab; vaelab.build_vae(); import tensorflow; print('built')"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
+    )
     assert result.stdout.strip() == "built" and result.stderr == "", result.stderr

@@ -1,4 +1,4 @@
-"""Widgets, headless: the displayed PNG is what the decoder gives for z (checked against Keras itself)."""
+"""Widgets, headless: the PNG shown is what the decoder gives for z (checked against Keras)."""
 
 from types import SimpleNamespace
 
@@ -67,12 +67,15 @@ def test_scatter_click_moves_the_sliders_and_crosshair(pretrained, mnist):
     explorer = LatentExplorer(pretrained.decoder, pretrained.encoder, x_test[:500], y_test[:500])
     assert explorer.scatter_axes.collections[0].get_offsets().shape == (500, 2)
     explorer.on_click(SimpleNamespace(inaxes=explorer.scatter_axes, xdata=0.7, ydata=-1.1))
-    assert explorer.sliders[0].value == pytest.approx(0.7) and explorer.sliders[1].value == pytest.approx(-1.1)
+    assert explorer.sliders[0].value == pytest.approx(0.7) and explorer.sliders[
+        1
+    ].value == pytest.approx(-1.1)
     # The crosshair (an SVG over the scatter) sits where matplotlib draws z = (0.7, -1.1).
     left, top = explorer.crosshair_pixels()
     width, height = explorer.figure.get_size_inches() * explorer.figure.dpi
     fx, fy = explorer.figure.transFigure.inverted().transform(
-        explorer.scatter_axes.transData.transform((0.7, -1.1)))
+        explorer.scatter_axes.transData.transform((0.7, -1.1))
+    )
     assert (left, top) == pytest.approx((fx * width, (1 - fy) * height))
     assert 0 < left < width and 0 < top < height
     assert f"M{left - 11:.1f} {top:.1f}" in explorer.crosshair.value
@@ -91,12 +94,16 @@ def test_crosshair_follows_a_resized_figure(pretrained, mnist, pixel_ratio):
     explorer = LatentExplorer(pretrained.decoder, pretrained.encoder, x_test[:200], y_test[:200])
     explorer.set_z([0.7, -1.1])
     # The messages ipympl's front end sends (sizes in CSS pixels), as on a HiDPI screen for ratio 2.
-    explorer.canvas._handle_message(explorer.canvas, {"type": "set_device_pixel_ratio",
-                                                      "device_pixel_ratio": pixel_ratio}, [])
-    explorer.canvas._handle_message(explorer.canvas, {"type": "resize", "width": 520, "height": 450}, [])
+    explorer.canvas._handle_message(
+        explorer.canvas, {"type": "set_device_pixel_ratio", "device_pixel_ratio": pixel_ratio}, []
+    )
+    explorer.canvas._handle_message(
+        explorer.canvas, {"type": "resize", "width": 520, "height": 450}, []
+    )
     assert (explorer.crosshair.layout.width, explorer.crosshair.layout.height) == ("520px", "450px")
     fx, fy = explorer.figure.transFigure.inverted().transform(
-        explorer.scatter_axes.transData.transform((0.7, -1.1)))
+        explorer.scatter_axes.transData.transform((0.7, -1.1))
+    )
     left, top = explorer.crosshair_pixels()
     assert (left, top) == pytest.approx((fx * 520, (1 - fy) * 450))
     assert f"M{left - 11:.1f} {top:.1f}" in explorer.crosshair.value
@@ -153,7 +160,9 @@ def test_widgets_compose_like_any_ipywidget(pretrained, mnist):
     for widget in (explorer, path, editor):
         assert isinstance(widget, widgets.VBox)
     row = widgets.HBox([explorer, widgets.Label("beside it"), editor])
-    assert row.children[0] is explorer and explorer.image in explorer.children[1].children[0].children
+    assert (
+        row.children[0] is explorer and explorer.image in explorer.children[1].children[0].children
+    )
     explorer.sliders[0].value = 0.8  # still live inside the row
     assert_same_digit(explorer.image, pretrained.decoder, [0.8, 0.0])
 

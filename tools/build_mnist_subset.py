@@ -32,7 +32,9 @@ def read_digits(digits_dir: Path) -> tuple[np.ndarray, np.ndarray]:
     for digit in range(10):
         path = digits_dir / f"{digit}.json"
         if not path.is_file():
-            raise FileNotFoundError(f"{path} is missing: point DIGITS_DIR at the package's src/digits folder")
+            raise FileNotFoundError(
+                f"{path} is missing: point DIGITS_DIR at the package's src/digits folder"
+            )
         flat = np.asarray(json.loads(path.read_text())["data"], dtype=np.float64)
         if flat.size % 784:
             raise ValueError(f"{path}: {flat.size} values is not a whole number of 28x28 images")
@@ -55,12 +57,17 @@ def main(argv: list[str] | None = None) -> int:
     os.close(fd)
     np.savez_compressed(
         tmp,
-        x_train=x[:NUM_TRAIN], y_train=y[:NUM_TRAIN],
-        x_test=x[NUM_TRAIN:], y_test=y[NUM_TRAIN:],
+        x_train=x[:NUM_TRAIN],
+        y_train=y[:NUM_TRAIN],
+        x_test=x[NUM_TRAIN:],
+        y_test=y[NUM_TRAIN:],
     )
     os.replace(tmp, args.out)
-    print(f"wrote {args.out}: {NUM_TRAIN} train, {len(x) - NUM_TRAIN} test, "
-          f"{args.out.stat().st_size / 1e6:.2f} MB", file=sys.stderr)
+    print(
+        f"wrote {args.out}: {NUM_TRAIN} train, {len(x) - NUM_TRAIN} test, "
+        f"{args.out.stat().st_size / 1e6:.2f} MB",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -18,11 +18,12 @@ from pathlib import Path
 
 os.environ.setdefault("VAELAB_OFFLINE", "1")
 
-from vaelab._checks import atomic_path, write_text_atomic  # noqa: E402
 from vaelab.data import load_mnist  # noqa: E402
+from vaelab.defaults import DEFAULT_NUM_EPOCHS  # noqa: E402
+from vaelab.io import atomic_path, write_text_atomic  # noqa: E402
 from vaelab.metrics import elbo_terms, log_likelihood  # noqa: E402
 from vaelab.models import build_vae  # noqa: E402
-from vaelab.training import DEFAULT_NUM_EPOCHS, train  # noqa: E402
+from vaelab.training import train  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "vaelab" / "data" / "pretrained"
 
@@ -39,12 +40,18 @@ def main(argv=None) -> int:
     (x_train, _), (x_test, _) = load_mnist(source="bundled")
     vae = build_vae(latent_dim=args.latent_dim, beta=args.beta, seed=args.seed)
     start = time.perf_counter()
-    history = train(vae, x_train, validation_data=x_test, num_epochs=args.epochs, seed=args.seed, verbose=2)
+    history = train(
+        vae, x_train, validation_data=x_test, num_epochs=args.epochs, seed=args.seed, verbose=2
+    )
     seconds = time.perf_counter() - start
     terms = elbo_terms(vae, x_test)
     info = {
-        "name": args.name, "latent_dim": args.latent_dim, "beta": args.beta, "seed": args.seed,
-        "num_epochs": args.epochs, "train_seconds": round(seconds, 1),
+        "name": args.name,
+        "latent_dim": args.latent_dim,
+        "beta": args.beta,
+        "seed": args.seed,
+        "num_epochs": args.epochs,
+        "train_seconds": round(seconds, 1),
         "data": "bundled real-MNIST subset: 8,000 train, 2,000 held-out test",
         "held_out_neg_elbo": round(terms["neg_elbo"], 2),
         "held_out_reconstruction_loss": round(terms["reconstruction_loss"], 2),

@@ -19,7 +19,9 @@ from vaelab.defaults import IMAGE_SHAPE
 def positive_int(value, name: str) -> int:
     """Return ``value`` as an int, or raise if it is not a positive integer."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a positive integer, got {value!r} ({type(value).__name__}).")
+        raise TypeError(
+            f"{name} must be a positive integer, got {value!r} ({type(value).__name__})."
+        )
     if value < 1:
         raise ValueError(f"{name} must be a positive integer (1 or more), got {value}.")
     return int(value)
@@ -56,10 +58,16 @@ def as_images(x, name: str = "x", image_shape=IMAGE_SHAPE, notify: bool = True) 
             f"{name} is a single {height}x{width} image; pass a batch, e.g. {name}[None] "
             f"(shape (1, {height}, {width}))."
         )
-    if array.ndim == 3 and channels == 1 and array.shape[1:] != (height, width) and array.shape[0] > 0:
+    if (
+        array.ndim == 3
+        and channels == 1
+        and array.shape[1:] != (height, width)
+        and array.shape[0] > 0
+    ):
         raise ValueError(
-            f"{name} holds images of shape {array.shape[1:]}, but the model expects {height}x{width} "
-            f"pixels (shape (N, {height}, {width}, 1)). Resize or crop the images to {height}x{width}."
+            f"{name} holds images of shape {array.shape[1:]}, but the model expects "
+            f"{height}x{width} pixels (shape (N, {height}, {width}, 1)). Resize or crop the "
+            f"images to {height}x{width}."
         )
     if array.ndim == 3 and array.shape[1:] == (height, width) and channels == 1:
         array = array[..., None]
@@ -87,7 +95,9 @@ def as_images(x, name: str = "x", image_shape=IMAGE_SHAPE, notify: bool = True) 
     array = array.astype(np.float32, copy=False)
     if not np.all(np.isfinite(array)):
         bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
-        raise ValueError(f"{name} contains {bad} NaN or infinite values; clean or drop those images.")
+        raise ValueError(
+            f"{name} contains {bad} NaN or infinite values; clean or drop those images."
+        )
     low, high = float(array.min()), float(array.max())
     if low < 0.0 or high > 1.0:
         hint = " Divide by 255 first." if high > 1.0 and high <= 255.0 and low >= 0 else ""
@@ -101,7 +111,10 @@ def as_labels(y, count: int, name: str = "y") -> np.ndarray:
     """Return integer labels, one per image."""
     labels = np.asarray(y)
     if labels.ndim != 1 or labels.shape[0] != count:
-        raise ValueError(f"{name} must be a 1-D array with one label per image ({count}), got shape {labels.shape}.")
+        raise ValueError(
+            f"{name} must be a 1-D array with one label per image ({count}), "
+            f"got shape {labels.shape}."
+        )
     if not np.issubdtype(labels.dtype, np.integer):
         if np.issubdtype(labels.dtype, np.floating) and np.all(labels == np.round(labels)):
             labels = labels.astype(np.int64)
@@ -133,6 +146,7 @@ def existing_file(path, what: str = "file") -> Path:
     if not resolved.is_file():
         where = resolved.parent if str(resolved.parent) not in ("", ".") else Path.cwd()
         raise FileNotFoundError(
-            f"No {what} at '{path}' (looked in {where.resolve()}). Check the spelling and the working directory."
+            f"No {what} at '{path}' (looked in {where.resolve()}). Check the spelling and the "
+            "working directory."
         )
     return resolved

@@ -19,8 +19,7 @@ from pathlib import Path
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
-        self.exit(2, f"vaelab: error: {message} (see 'vaelab {self.prog.split()[-1]} --help')\n"
-                  if " " in self.prog else f"vaelab: error: {message} (see 'vaelab --help')\n")
+        self.exit(2, f"vaelab: error: {message} (see '{self.prog} --help')\n")
 
 
 def _checked(kind, check):
@@ -45,7 +44,9 @@ def _parser() -> argparse.ArgumentParser:
 
     positive = _checked(int, positive_int)
 
-    parser = _Parser(prog="vaelab", description="Train and explore the VAE of Deep Learning with Python 8.4.")
+    parser = _Parser(
+        prog="vaelab", description="Train and explore the VAE of Deep Learning with Python 8.4."
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     dataset_help = "mnist (default), fashion_mnist, or a path to an .npz file with x (and y)"
 
@@ -79,7 +80,9 @@ def _load_dataset(name: str):
         return data.load_fashion_mnist()
     if name.endswith(".npz"):
         return data.load_npz(name)
-    raise ValueError(f"unknown dataset {name!r}: use mnist, fashion_mnist, or a path ending in .npz")
+    raise ValueError(
+        f"unknown dataset {name!r}: use mnist, fashion_mnist, or a path ending in .npz"
+    )
 
 
 def _train(args) -> int:
@@ -90,30 +93,54 @@ def _train(args) -> int:
 
     (x_train, _), (x_test, _) = _load_dataset(args.dataset)
     vae = build_vae(latent_dim=args.latent_dim, beta=args.beta, seed=args.seed)
-    print(f"vaelab: training latent_dim={args.latent_dim}, beta={args.beta} for {args.epochs} epoch(s) "
-          f"on {len(x_train):,} images (batch {args.batch_size}).", flush=True)
+    print(
+        f"vaelab: training latent_dim={args.latent_dim}, beta={args.beta} "
+        f"for {args.epochs} epoch(s) "
+        f"on {len(x_train):,} images (batch {args.batch_size}).",
+        flush=True,
+    )
     start = time.perf_counter()
-    history = train(vae, x_train, validation_data=x_test, num_epochs=args.epochs, batch_size=args.batch_size,
-                    seed=args.seed, verbose=0 if args.quiet else "auto")
+    history = train(
+        vae,
+        x_train,
+        validation_data=x_test,
+        num_epochs=args.epochs,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        verbose=0 if args.quiet else "auto",
+    )
     seconds = time.perf_counter() - start
     epochs_done = len(history.epoch)
     if epochs_done == 0:
         print("vaelab: no epoch finished, so nothing was saved.")
         return 130
-    metrics = {**elbo_terms(vae, x_test), "dataset": args.dataset, "num_test": len(x_test),
-               "epochs_completed": epochs_done, "interrupted": bool(getattr(history, "interrupted", False)),
-               "train_seconds": round(seconds, 1),
-               "latent_dim": args.latent_dim, "beta": args.beta, "batch_size": args.batch_size,
-               "seed": args.seed}
+    metrics = {
+        **elbo_terms(vae, x_test),
+        "dataset": args.dataset,
+        "num_test": len(x_test),
+        "epochs_completed": epochs_done,
+        "interrupted": bool(getattr(history, "interrupted", False)),
+        "train_seconds": round(seconds, 1),
+        "latent_dim": args.latent_dim,
+        "beta": args.beta,
+        "batch_size": args.batch_size,
+        "seed": args.seed,
+    }
     args.out.mkdir(parents=True, exist_ok=True)
     with atomic_path(args.out / "vae.keras") as tmp:
         vae.save(tmp)
-    write_text_atomic(args.out / "history.json", json.dumps(
-        {key: [float(v) for v in values] for key, values in history.history.items()}, indent=1))
+    write_text_atomic(
+        args.out / "history.json",
+        json.dumps(
+            {key: [float(v) for v in values] for key, values in history.history.items()}, indent=1
+        ),
+    )
     write_text_atomic(args.out / "metrics.json", json.dumps(metrics, indent=1))
-    print(f"vaelab: {epochs_done} epoch(s) in {seconds:.1f} s; held-out negative ELBO "
-          f"{metrics['neg_elbo']:.1f} nats (reconstruction {metrics['reconstruction_loss']:.1f} + "
-          f"KL {metrics['kl_loss']:.1f}); saved {args.out / 'vae.keras'}")
+    print(
+        f"vaelab: {epochs_done} epoch(s) in {seconds:.1f} s; held-out negative ELBO "
+        f"{metrics['neg_elbo']:.1f} nats (reconstruction {metrics['reconstruction_loss']:.1f} + "
+        f"KL {metrics['kl_loss']:.1f}); saved {args.out / 'vae.keras'}"
+    )
     return 0
 
 
@@ -124,8 +151,10 @@ def _evaluate(args) -> int:
     vae = load_vae(args.model)
     (_, _), (x_test, _) = _load_dataset(args.dataset)
     terms = elbo_terms(vae, x_test)
-    print(f"negative ELBO {terms['neg_elbo']:.2f} nats/image on {len(x_test):,} held-out images "
-          f"(reconstruction {terms['reconstruction_loss']:.2f} + KL {terms['kl_loss']:.2f})")
+    print(
+        f"negative ELBO {terms['neg_elbo']:.2f} nats/image on {len(x_test):,} held-out images "
+        f"(reconstruction {terms['reconstruction_loss']:.2f} + KL {terms['kl_loss']:.2f})"
+    )
     return 0
 
 

@@ -33,7 +33,9 @@ def offline_requested() -> bool:
     return os.environ.get("VAELAB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def network_available(host: str = KERAS_DATA_HOST, port: int = 443, timeout: float = NETWORK_TIMEOUT) -> bool:
+def network_available(
+    host: str = KERAS_DATA_HOST, port: int = 443, timeout: float = NETWORK_TIMEOUT
+) -> bool:
     """Can we open a TCP connection to ``host`` within ``timeout`` seconds?
 
     Name resolution can block far longer than a socket timeout, so the probe
@@ -64,7 +66,10 @@ def _keras_cached(filename: str) -> bool:
 def _finish(x_train, y_train, x_test, y_test):
     x_train = as_images(x_train, "x_train", notify=False)
     x_test = as_images(x_test, "x_test", notify=False)
-    return (x_train, as_labels(y_train, len(x_train), "y_train")), (x_test, as_labels(y_test, len(x_test), "y_test"))
+    return (x_train, as_labels(y_train, len(x_train), "y_train")), (
+        x_test,
+        as_labels(y_test, len(x_test), "y_test"),
+    )
 
 
 def bundled_mnist_path() -> Path:
@@ -108,7 +113,10 @@ def load_mnist(source: str = "auto", verbose: bool = True):
 
                 (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
                 if verbose:
-                    print(f"vaelab: loaded full MNIST ({len(x_train):,} train / {len(x_test):,} test).")
+                    print(
+                        f"vaelab: loaded full MNIST ({len(x_train):,} train / "
+                        f"{len(x_test):,} test)."
+                    )
                 return _finish(x_train, y_train, x_test, y_test)
             except Exception as error:  # download refused, broken cache, ...
                 reason = f"the download failed ({type(error).__name__})"
@@ -133,14 +141,18 @@ def _read_idx(path: Path) -> np.ndarray:
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
         raise ValueError(f"{path} is not an IDX file of unsigned bytes.")
     ndim = raw[3]
-    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
     if data.size != int(np.prod(shape)):
-        raise ValueError(f"{path} is truncated: expected {int(np.prod(shape))} values, found {data.size}.")
+        raise ValueError(
+            f"{path} is truncated: expected {int(np.prod(shape))} values, found {data.size}."
+        )
     return data.reshape(shape)
 
 
-def load_fashion_mnist(source: str = "auto", verbose: bool = True, directory=DEBIAN_FASHION_MNIST_DIR):
+def load_fashion_mnist(
+    source: str = "auto", verbose: bool = True, directory=DEBIAN_FASHION_MNIST_DIR
+):
     """Fashion-MNIST with the same contract as :func:`load_mnist`; introduced in notebook 06.
 
     Online through ``keras.datasets.fashion_mnist``; offline from the IDX files
@@ -150,20 +162,26 @@ def load_fashion_mnist(source: str = "auto", verbose: bool = True, directory=DEB
         raise ValueError(f"source must be 'auto', 'full' or 'local', got {source!r}.")
     directory = Path(directory)
     names = {
-        "x_train": "train-images-idx3-ubyte.gz", "y_train": "train-labels-idx1-ubyte.gz",
-        "x_test": "t10k-images-idx3-ubyte.gz", "y_test": "t10k-labels-idx1-ubyte.gz",
+        "x_train": "train-images-idx3-ubyte.gz",
+        "y_train": "train-labels-idx1-ubyte.gz",
+        "x_test": "t10k-images-idx3-ubyte.gz",
+        "y_test": "t10k-labels-idx1-ubyte.gz",
     }
     local_ok = all((directory / name).is_file() for name in names.values())
     if source == "local" or (source == "auto" and local_ok):
         if not local_ok:
             raise FileNotFoundError(
                 f"Fashion-MNIST files not found in {directory}. On Debian/Ubuntu run "
-                "'sudo apt-get install dataset-fashion-mnist', or load it online with source='full'."
+                "'sudo apt-get install dataset-fashion-mnist', or load it online with "
+                "source='full'."
             )
         arrays = {key: _read_idx(directory / name) for key, name in names.items()}
         if verbose:
-            print(f"vaelab: loaded Fashion-MNIST from {directory} ({len(arrays['x_train']):,} train / "
-                  f"{len(arrays['x_test']):,} test).")
+            print(
+                f"vaelab: loaded Fashion-MNIST from {directory} "
+                f"({len(arrays['x_train']):,} train / "
+                f"{len(arrays['x_test']):,} test)."
+            )
         return _finish(arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"])
     if (source == "full" or not offline_requested()) and (
         _keras_cached("fashion-mnist") or network_available()
@@ -172,7 +190,10 @@ def load_fashion_mnist(source: str = "auto", verbose: bool = True, directory=DEB
 
         (x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
         if verbose:
-            print(f"vaelab: loaded Fashion-MNIST through Keras ({len(x_train):,} train / {len(x_test):,} test).")
+            print(
+                f"vaelab: loaded Fashion-MNIST through Keras ({len(x_train):,} train / "
+                f"{len(x_test):,} test)."
+            )
         return _finish(x_train, y_train, x_test, y_test)
     raise FileNotFoundError(
         "Fashion-MNIST is not available offline here. Install Debian's package "
@@ -192,7 +213,10 @@ def load_npz(path, test_fraction: float = 0.2, seed: int = 0, verbose: bool = Tr
     try:
         archive = np.load(path, allow_pickle=False)
     except Exception as error:
-        raise ValueError(f"'{path}' is not a readable .npz file ({error}). Save one with numpy.savez(path, x=images).") from None
+        raise ValueError(
+            f"'{path}' is not a readable .npz file ({error}). "
+            "Save one with numpy.savez(path, x=images)."
+        ) from None
     with archive:
         if "x" not in archive.files:
             raise ValueError(
@@ -200,11 +224,17 @@ def load_npz(path, test_fraction: float = 0.2, seed: int = 0, verbose: bool = Tr
                 "Save the images under the name x: numpy.savez(path, x=images, y=labels)."
             )
         x = as_images(archive["x"], "x", notify=False)
-        y = as_labels(archive["y"], len(x), "y") if "y" in archive.files else np.zeros(len(x), dtype=np.int64)
+        y = (
+            as_labels(archive["y"], len(x), "y")
+            if "y" in archive.files
+            else np.zeros(len(x), dtype=np.int64)
+        )
     if not 0.0 < test_fraction < 1.0:
         raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction}.")
     if len(x) < 2:
-        raise ValueError(f"'{path}' holds {len(x)} image; need at least 2 to split into train and test.")
+        raise ValueError(
+            f"'{path}' holds {len(x)} image; need at least 2 to split into train and test."
+        )
     order = np.random.default_rng(seed).permutation(len(x))
     num_test = max(1, int(round(len(x) * test_fraction)))
     test, train = order[:num_test], order[num_test:]

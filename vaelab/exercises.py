@@ -25,8 +25,11 @@ def check_compression_ratio(answer) -> bool:
         value = float(answer)
     except (TypeError, ValueError):
         return _verdict(False, "", "give a number: pixels per image divided by numbers per code.")
-    return _verdict(math.isclose(value, 392.0), "784 pixels squeezed into 2 numbers: 392 times fewer.",
-                    "an MNIST image has 28 × 28 pixels and the code has latent_dim = 2 numbers.")
+    return _verdict(
+        math.isclose(value, 392.0),
+        "784 pixels squeezed into 2 numbers: 392 times fewer.",
+        "an MNIST image has 28 × 28 pixels and the code has latent_dim = 2 numbers.",
+    )
 
 
 def check_sampling(sample) -> bool:
@@ -41,9 +44,14 @@ def check_sampling(sample) -> bool:
     if got.shape != want.shape:
         return _verdict(False, "", f"return one z per row, shape {want.shape}; got {got.shape}.")
     if np.allclose(got, z_mean + np.exp(z_log_var) * epsilon):
-        return _verdict(False, "", "z_log_var is the log of the variance σ², so σ = exp(½ · z_log_var).")
-    return _verdict(np.allclose(got, want), "z = z_mean + exp(½ · z_log_var) · ε.",
-                    "shift ε by z_mean and scale it by σ = exp(½ · z_log_var).")
+        return _verdict(
+            False, "", "z_log_var is the log of the variance σ², so σ = exp(½ · z_log_var)."
+        )
+    return _verdict(
+        np.allclose(got, want),
+        "z = z_mean + exp(½ · z_log_var) · ε.",
+        "shift ε by z_mean and scale it by σ = exp(½ · z_log_var).",
+    )
 
 
 def check_kl(kl) -> bool:
@@ -56,13 +64,20 @@ def check_kl(kl) -> bool:
     except Exception as error:
         return _verdict(False, "", f"your function raised {type(error).__name__}: {error}")
     if got.shape != want.shape:
-        return _verdict(False, "", f"sum over the latent axis (axis=1): one value per image, shape {want.shape}.")
+        return _verdict(
+            False,
+            "",
+            f"sum over the latent axis (axis=1): one value per image, shape {want.shape}.",
+        )
     if np.allclose(got, -want):
         return _verdict(False, "", "check the sign: a KL divergence is never negative.")
     if np.allclose(got, 2 * want):
         return _verdict(False, "", "you are missing the factor ½.")
-    return _verdict(np.allclose(got, want), "KL = ½ Σ (σ² + μ² − 1 − log σ²).",
-                    "per dimension the KL is ½ (exp(z_log_var) + z_mean² − 1 − z_log_var).")
+    return _verdict(
+        np.allclose(got, want),
+        "KL = ½ Σ (σ² + μ² − 1 − log σ²).",
+        "per dimension the KL is ½ (exp(z_log_var) + z_mean² − 1 − z_log_var).",
+    )
 
 
 def check_effective_beta(answer) -> bool:
@@ -71,10 +86,12 @@ def check_effective_beta(answer) -> bool:
         value = float(answer)
     except (TypeError, ValueError):
         return _verdict(False, "", "give a number.")
-    return _verdict(math.isclose(value, 0.392, rel_tol=0.01),
-                    "784 × 5e-4 = 0.392: the chapter's KL counts about 2.5 times less than the ELBO says.",
-                    "the chapter divides the BCE by 784 pixels (a mean) and the KL integrand by 2 "
-                    "dimensions (a mean); multiply 5e-4 back up by 784 and compare with ½ Σ.")
+    return _verdict(
+        math.isclose(value, 0.392, rel_tol=0.01),
+        "784 × 5e-4 = 0.392: the chapter's KL counts about 2.5 times less than the ELBO says.",
+        "the chapter divides the BCE by 784 pixels (a mean) and the KL integrand by 2 "
+        "dimensions (a mean); multiply 5e-4 back up by 784 and compare with ½ Σ.",
+    )
 
 
 def check_quantile_grid(values, n: int = 15) -> bool:
@@ -86,13 +103,18 @@ def check_quantile_grid(values, n: int = 15) -> bool:
     if got.shape != want.shape:
         return _verdict(False, "", f"make {n} values, one per row of the grid.")
     if np.allclose(got, np.linspace(0.05, 0.95, n)):
-        return _verdict(False, "", "those are probabilities; turn them into z values with norm.ppf.")
-    return _verdict(np.allclose(got, want), "equal steps of prior probability, not of distance.",
-                    "use scipy.stats.norm.ppf(np.linspace(0.05, 0.95, n)).")
+        return _verdict(
+            False, "", "those are probabilities; turn them into z values with norm.ppf."
+        )
+    return _verdict(
+        np.allclose(got, want),
+        "equal steps of prior probability, not of distance.",
+        "use scipy.stats.norm.ppf(np.linspace(0.05, 0.95, n)).",
+    )
 
 
 def check_concept_vector(vector, codes, labels, digit: int) -> bool:
-    """Notebook 05: the "``digit``-ness" vector: mean code of that digit minus the mean code of all."""
+    """Notebook 05: the "``digit``-ness" vector: mean code of that digit minus mean code of all."""
     codes = np.asarray(codes, dtype=float)
     labels = np.asarray(labels)
     want = codes[labels == digit].mean(axis=0) - codes.mean(axis=0)
@@ -100,19 +122,30 @@ def check_concept_vector(vector, codes, labels, digit: int) -> bool:
     if got.shape != want.shape:
         return _verdict(False, "", f"the vector lives in the latent space: shape {want.shape}.")
     if np.allclose(got, codes[labels == digit].mean(axis=0)):
-        return _verdict(False, "", "subtract the mean code of *all* images, so the vector is a direction.")
+        return _verdict(
+            False, "", "subtract the mean code of *all* images, so the vector is a direction."
+        )
     if np.allclose(got, -want):
-        return _verdict(False, "", "the direction points the wrong way: digit mean minus overall mean.")
-    return _verdict(np.allclose(got, want, atol=1e-5), f"adding it makes an image more like a {digit}.",
-                    "codes[labels == digit].mean(axis=0) - codes.mean(axis=0).")
+        return _verdict(
+            False, "", "the direction points the wrong way: digit mean minus overall mean."
+        )
+    return _verdict(
+        np.allclose(got, want, atol=1e-5),
+        f"adding it makes an image more like a {digit}.",
+        "codes[labels == digit].mean(axis=0) - codes.mean(axis=0).",
+    )
 
 
 def check_beta_effect(answer: str) -> bool:
     """Notebook 06: as beta grows, does the KL term go "up" or "down"?"""
     text = str(answer).strip().lower()
-    return _verdict(text == "down", "a heavier KL weight pulls q(z|x) towards the prior, so the KL shrinks "
-                    "and reconstructions blur.", "the loss is reconstruction + beta · KL: what does "
-                    "the optimizer do to a term whose price goes up?")
+    return _verdict(
+        text == "down",
+        "a heavier KL weight pulls q(z|x) towards the prior, so the KL shrinks "
+        "and reconstructions blur.",
+        "the loss is reconstruction + beta · KL: what does "
+        "the optimizer do to a term whose price goes up?",
+    )
 
 
 def check_midpoint(midpoint) -> bool:
@@ -125,5 +158,8 @@ def check_midpoint(midpoint) -> bool:
         return _verdict(False, "", f"your function raised {type(error).__name__}: {error}")
     if got.shape == a.shape and np.allclose(got, a + b):
         return _verdict(False, "", "that is the sum; halfway is the average.")
-    return _verdict(got.shape == a.shape and np.allclose(got, (a + b) / 2), "halfway is (a + b) / 2.",
-                    "average the two codes, coordinate by coordinate.")
+    return _verdict(
+        got.shape == a.shape and np.allclose(got, (a + b) / 2),
+        "halfway is (a + b) / 2.",
+        "average the two codes, coordinate by coordinate.",
+    )

@@ -14,7 +14,6 @@ import numpy as np
 from scipy.stats import norm
 
 from vaelab._checks import as_images, as_labels, as_latent, positive_int
-from vaelab._quiet import import_keras
 
 #: Compiled calls, one per model, kept only as long as the model lives.
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -28,7 +27,8 @@ def _to_numpy(outputs, convert):
 
 def _compile(model):
     """``model(inputs, training=False)`` as NumPy → NumPy, compiled once for any batch size."""
-    keras = import_keras()
+    import keras
+
     model_ref = weakref.ref(model)  # the cache must not keep its own key alive
     backend = keras.backend.backend()
     if backend == "tensorflow":
@@ -64,7 +64,8 @@ def _compile(model):
 
 def compiled_call(model):
     """The cached compiled call of ``model``; it always reads the model's current weights."""
-    keras = import_keras()
+    import keras
+
     if not isinstance(model, keras.Model):
         raise TypeError(f"expected a Keras model (e.g. vae.decoder), got {type(model).__name__}.")
     if model not in _COMPILED:
@@ -78,9 +79,7 @@ def latent_dim_of(decoder) -> int:
         return int(decoder.inputs[0].shape[-1])
     if callable(decoder) and hasattr(decoder, "latent_dim"):
         return int(decoder.latent_dim)
-    raise TypeError(
-        f"expected a decoder model (e.g. vae.decoder), got {type(decoder).__name__}."
-    )
+    raise TypeError(f"expected a decoder model (e.g. vae.decoder), got {type(decoder).__name__}.")
 
 
 def decoder_function(decoder):

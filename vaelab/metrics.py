@@ -26,7 +26,9 @@ def bernoulli_log_likelihood(x, probabilities):
 
 def _model_parts(vae):
     if not (hasattr(vae, "encoder") and hasattr(vae, "decoder")):
-        raise TypeError(f"expected a vaelab VAE (with .encoder and .decoder), got {type(vae).__name__}.")
+        raise TypeError(
+            f"expected a vaelab VAE (with .encoder and .decoder), got {type(vae).__name__}."
+        )
     return vae.encoder, vae.decoder
 
 
@@ -44,7 +46,9 @@ def elbo_terms(vae, x, seed: int = 0, batch_size: int = 500) -> dict:
     log_var_scale = vae.sampler.log_var_scale if hasattr(vae, "sampler") else 0.5
     rng = np.random.default_rng(seed)
     z_mean, z_log_var = encode(encoder, x, batch_size=batch_size)
-    z = z_mean + np.exp(log_var_scale * z_log_var) * rng.standard_normal(z_mean.shape).astype(np.float32)
+    z = z_mean + np.exp(log_var_scale * z_log_var) * rng.standard_normal(z_mean.shape).astype(
+        np.float32
+    )
     recon = -bernoulli_log_likelihood(x, decode(decoder, z, batch_size=batch_size))
     # The KL of the Gaussian we actually sampled from: its log variance is
     # 2 · log_var_scale · z_log_var (z_log_var itself for a correct model).
@@ -66,8 +70,15 @@ def _log_normal(z, mean, log_var):
     return -0.5 * np.sum(np.log(2 * np.pi) + log_var + (z - mean) ** 2 / np.exp(log_var), axis=-1)
 
 
-def log_likelihood(vae, x, grid_size: int = 41, width: float = 7.0, num_samples: int = 1000,
-                   seed: int = 0, per_image: bool = False):
+def log_likelihood(
+    vae,
+    x,
+    grid_size: int = 41,
+    width: float = 7.0,
+    num_samples: int = 1000,
+    seed: int = 0,
+    per_image: bool = False,
+):
     """log p(x) in nats (mean over ``x``, or one per image with ``per_image=True``).
 
     For latent_dim = 2: numerical integration of p(x|z) p(z) on a
@@ -90,15 +101,21 @@ def log_likelihood(vae, x, grid_size: int = 41, width: float = 7.0, num_samples:
         for i in range(len(x)):
             spacing = (steps[1] - steps[0]) * sigma[i] if grid_size > 1 else 2 * width * sigma[i]
             z = (z_mean[i] + offsets * sigma[i]).astype(np.float32)
-            log_px_z = bernoulli_log_likelihood(x[i:i + 1], decode(decoder, z)[:, None])[:, 0]
+            log_px_z = bernoulli_log_likelihood(x[i : i + 1], decode(decoder, z)[:, None])[:, 0]
             log_pz = _log_normal(z, 0.0, np.zeros(2))
             result[i] = logsumexp(log_px_z + log_pz) + np.log(np.prod(spacing))
     else:
         num_samples = positive_int(num_samples, "num_samples")
         rng = np.random.default_rng(seed)
         for i in range(len(x)):
-            z = (z_mean[i] + sigma[i] * rng.standard_normal((num_samples, latent_dim))).astype(np.float32)
-            log_px_z = bernoulli_log_likelihood(x[i:i + 1], decode(decoder, z)[:, None])[:, 0]
-            log_w = log_px_z + _log_normal(z, 0.0, np.zeros(latent_dim)) - _log_normal(z, z_mean[i], z_log_var[i])
+            z = (z_mean[i] + sigma[i] * rng.standard_normal((num_samples, latent_dim))).astype(
+                np.float32
+            )
+            log_px_z = bernoulli_log_likelihood(x[i : i + 1], decode(decoder, z)[:, None])[:, 0]
+            log_w = (
+                log_px_z
+                + _log_normal(z, 0.0, np.zeros(latent_dim))
+                - _log_normal(z, z_mean[i], z_log_var[i])
+            )
             result[i] = logsumexp(log_w) - np.log(num_samples)
     return result if per_image else float(result.mean())

@@ -17,12 +17,11 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from vaelab._checks import existing_file, non_negative_float, positive_int
-from vaelab._quiet import import_keras
-from vaelab.defaults import CHAPTER_LEARNING_RATE, DEFAULT_LEARNING_RATE, IMAGE_SHAPE
+import keras
+from keras import layers, ops
 
-keras = import_keras()
-layers, ops = keras.layers, keras.ops
+from vaelab._checks import existing_file, non_negative_float, positive_int
+from vaelab.defaults import CHAPTER_LEARNING_RATE, DEFAULT_LEARNING_RATE, IMAGE_SHAPE
 
 #: Encoder + decoder parameters of the chapter's model at latent_dim=2.
 CHAPTER_PARAMETER_COUNT = 550_629
@@ -82,14 +81,19 @@ def build_decoder(latent_dim: int = 2) -> keras.Model:
     inputs = keras.Input(shape=(latent_dim,), name="z")
     x = layers.Dense(math.prod(FEATURE_SHAPE), activation="relu", name="dense")(inputs)
     x = layers.Reshape(FEATURE_SHAPE, name="reshape")(x)
-    x = layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu", name="deconv")(x)
+    x = layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu", name="deconv")(
+        x
+    )
     outputs = layers.Conv2D(1, 3, padding="same", activation="sigmoid", name="pixel_means")(x)
     return keras.Model(inputs, outputs, name="decoder")
 
 
+@keras.saving.register_keras_serializable(package="vaelab")
 def reconstruction_loss(x, reconstruction):
     """Binary cross-entropy summed over pixels: −log p(x|z) in nats, one value per image."""
-    per_pixel = keras.losses.binary_crossentropy(x, reconstruction)  # mean over the channel axis (1)
+    per_pixel = keras.losses.binary_crossentropy(
+        x, reconstruction
+    )  # mean over the channel axis (1)
     return ops.sum(ops.reshape(per_pixel, (ops.shape(per_pixel)[0], -1)), axis=1)
 
 
@@ -105,31 +109,17 @@ def chapter_loss(x, reconstruction, z_mean, z_log_var):
     *mean* of the KL integrand. Against a summed BCE this weighs the KL by
     784 · 5e-4 · 2 / latent_dim (0.392 at latent_dim=2), not 1.
     """
-    pixel_mean_bce = ops.mean(keras.losses.binary_crossentropy(ops.reshape(x, (-1,)), ops.reshape(reconstruction, (-1,))))
-    kl_term = -CHAPTER_KL_WEIGHT * ops.mean(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
+    pixel_mean_bce = ops.mean(
+        keras.losses.binary_crossentropy(ops.reshape(x, (-1,)), ops.reshape(reconstruction, (-1,)))
+    )
+    kl_term = -CHAPTER_KL_WEIGHT * ops.mean(
+        1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1
+    )
     return ops.mean(pixel_mean_bce + kl_term)
 
 
-class _EncoderDecoderConfig:
-    """Saving support shared by :class:`VAE` and :class:`Autoencoder`: nested encoder and decoder."""
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "encoder": keras.saving.serialize_keras_object(self.encoder),
-            "decoder": keras.saving.serialize_keras_object(self.decoder),
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
-        config["decoder"] = keras.saving.deserialize_keras_object(config["decoder"])
-        return cls(**config)
-
-
 @keras.saving.register_keras_serializable(package="vaelab")
-class VAE(_EncoderDecoderConfig, keras.Model):
+class VAE(keras.Model):
     """Encoder + sampling + decoder, trained on the negative ELBO; introduced in notebook 02.
 
     ``call(x)`` returns ``(z_mean, z_log_var)``; ``compute_loss`` samples z,
@@ -143,7 +133,15 @@ class VAE(_EncoderDecoderConfig, keras.Model):
     :func:`chapter_loss`) for notebook 03; never use it otherwise.
     """
 
-    def __init__(self, encoder, decoder, beta: float = 1.0, chapter_replica: bool = False, seed=None, **kwargs):
+    def __init__(
+        self,
+        encoder,
+        decoder,
+        beta: float = 1.0,
+        chapter_replica: bool = False,
+        seed=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.encoder = encoder
         self.decoder = decoder
@@ -151,7 +149,9 @@ class VAE(_EncoderDecoderConfig, keras.Model):
         self.chapter_replica = bool(chapter_replica)
         self.seed = seed
         self.latent_dim = int(encoder.outputs[0].shape[-1])
-        self.sampler = Sampling(seed=seed, log_var_scale=1.0 if chapter_replica else 0.5, name="sampling")
+        self.sampler = Sampling(
+            seed=seed, log_var_scale=1.0 if chapter_replica else 0.5, name="sampling"
+        )
         self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
         # Built from built functional parts: load_weights works on a fresh model.
@@ -177,19 +177,44 @@ class VAE(_EncoderDecoderConfig, keras.Model):
         return ops.mean(reconstruction_nats + self.beta * kl_nats)
 
     def get_config(self):
-        return {**super().get_config(), "beta": self.beta, "chapter_replica": self.chapter_replica,
-                "seed": self.seed}
+        return {
+            **super().get_config(),
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "decoder": keras.saving.serialize_keras_object(self.decoder),
+            "beta": self.beta,
+            "chapter_replica": self.chapter_replica,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        parts = {
+            key: keras.saving.deserialize_keras_object(config.pop(key))
+            for key in ("encoder", "decoder")
+        }
+        return cls(**parts, **config)
 
 
-def build_vae(latent_dim: int = 2, beta: float = 1.0, chapter_replica: bool = False, seed=None,
-              compile: bool = True) -> VAE:
+def build_vae(
+    latent_dim: int = 2,
+    beta: float = 1.0,
+    chapter_replica: bool = False,
+    seed=None,
+    compile: bool = True,
+) -> VAE:
     """The chapter's VAE, compiled and ready for :func:`vaelab.training.train`; notebook 02.
 
     ``chapter_replica=True`` reproduces the chapter's σ and loss (notebook 03). ``compile=False``
     leaves it uncompiled (to load weights first; then call :func:`compile_vae`).
     """
-    vae = VAE(build_encoder(latent_dim), build_decoder(latent_dim), beta=beta,
-              chapter_replica=chapter_replica, seed=seed, name="vae")
+    vae = VAE(
+        build_encoder(latent_dim),
+        build_decoder(latent_dim),
+        beta=beta,
+        chapter_replica=chapter_replica,
+        seed=seed,
+        name="vae",
+    )
     return compile_vae(vae) if compile else vae
 
 
@@ -203,43 +228,22 @@ def compile_vae(vae: VAE) -> VAE:
     return vae
 
 
-@keras.saving.register_keras_serializable(package="vaelab")
-def summed_binary_crossentropy(x, reconstruction):
-    """Loss of the plain autoencoder: BCE summed over pixels, in nats per image."""
-    return reconstruction_loss(x, reconstruction)
+def build_autoencoder(latent_dim: int = 2) -> keras.Model:
+    """A compiled classical autoencoder: the same layers, one code z per image; notebook 01.
 
-
-@keras.saving.register_keras_serializable(package="vaelab")
-class Autoencoder(_EncoderDecoderConfig, keras.Model):
-    """The classical (deterministic) autoencoder with the chapter's layers; notebook 01.
-
-    The encoder maps an image to one code ``z`` (no distribution, no sampling);
-    the decoder is exactly the VAE's.
+    A functional model whose ``encoder`` maps an image to z (no distribution, no sampling) and
+    whose ``decoder`` is exactly the VAE's; its loss is :func:`reconstruction_loss`.
     """
-
-    def __init__(self, encoder, decoder, **kwargs):
-        super().__init__(**kwargs)
-        self.encoder = encoder
-        self.decoder = decoder
-        self.latent_dim = int(encoder.outputs[0].shape[-1])
-        self.built = True
-
-    def build(self, input_shape=None):
-        self.built = True
-
-    def call(self, inputs, training=False):
-        return self.decoder(self.encoder(inputs, training=training), training=training)
-
-
-def build_autoencoder(latent_dim: int = 2) -> Autoencoder:
-    """A compiled classical autoencoder (same conv stack, one code z); notebook 01."""
     latent_dim = positive_int(latent_dim, "latent_dim")
     inputs = keras.Input(shape=IMAGE_SHAPE, name="image")
-    z = layers.Dense(latent_dim, name="z")(conv_features(inputs))
-    encoder = keras.Model(inputs, z, name="encoder")
-    autoencoder = Autoencoder(encoder, build_decoder(latent_dim), name="autoencoder")
+    encoder = keras.Model(
+        inputs, layers.Dense(latent_dim, name="z")(conv_features(inputs)), name="encoder"
+    )
+    decoder = build_decoder(latent_dim)
+    autoencoder = keras.Model(inputs, decoder(encoder(inputs)), name="autoencoder")
+    autoencoder.encoder, autoencoder.decoder = encoder, decoder
     optimizer = keras.optimizers.RMSprop(learning_rate=DEFAULT_LEARNING_RATE)
-    autoencoder.compile(optimizer=optimizer, loss=summed_binary_crossentropy)
+    autoencoder.compile(optimizer=optimizer, loss=reconstruction_loss)
     return autoencoder
 
 
@@ -258,7 +262,8 @@ def load_weights(vae, path):
         vae.load_weights(path)
     except Exception as error:
         raise ValueError(
-            f"'{path.name}' does not fit this model (latent_dim={getattr(vae, 'latent_dim', '?')}): "
+            f"'{path.name}' does not fit this model "
+            f"(latent_dim={getattr(vae, 'latent_dim', '?')}): "
             f"{str(error).splitlines()[0][:200]}. Build the model with the latent_dim and "
             "architecture the weights were saved from."
         ) from None
@@ -290,7 +295,9 @@ def load_vae(name_or_path="mnist", compile: bool = True) -> VAE:
             "vae = build_vae(latent_dim=...); load_weights(vae, path)."
         )
     if path.suffix != ".keras":
-        raise ValueError(f"'{path.name}' is not a .keras file; save models with vae.save('name.keras').")
+        raise ValueError(
+            f"'{path.name}' is not a .keras file; save models with vae.save('name.keras')."
+        )
     try:
         model = keras.saving.load_model(path, compile=compile, safe_mode=True)
     except Exception as error:

@@ -34,8 +34,14 @@ def _new_axes(ax, figsize):
     return fig, ax
 
 
-def plot_latent_manifold(decoder, n: int = 15, grid: str = "quantile", extent: float | None = None,
-                         ax=None, figsize=(7, 7)):
+def plot_latent_manifold(
+    decoder,
+    n: int = 15,
+    grid: str = "quantile",
+    extent: float | None = None,
+    ax=None,
+    figsize=(7, 7),
+):
     """Draw :func:`manifold_image` with the z values on the axes; returns the axes."""
     image = manifold_image(decoder, n=n, grid=grid, extent=extent)
     values = grid_values(n, grid, extent)
@@ -44,6 +50,7 @@ def plot_latent_manifold(decoder, n: int = 15, grid: str = "quantile", extent: f
     size = image.shape[0] // n
     ticks = np.arange(n) * size + size / 2
     step = max(1, n // 8)
+
     def label(v):
         return f"{round(float(v), 1) + 0.0:.1f}"  # + 0.0 turns -0.0 into 0.0
 
@@ -55,7 +62,9 @@ def plot_latent_manifold(decoder, n: int = 15, grid: str = "quantile", extent: f
     return ax
 
 
-def plot_latent_scatter(encoder, x, y, num_ellipses: int = 0, ax=None, figsize=(6.5, 5.5), seed: int = 0):
+def plot_latent_scatter(
+    encoder, x, y, num_ellipses: int = 0, ax=None, figsize=(6.5, 5.5), seed: int = 0
+):
     """Scatter the test codes z_mean coloured by label; optional ±1σ ellipses of q(z|x)."""
     from matplotlib.patches import Ellipse
 
@@ -65,15 +74,26 @@ def plot_latent_scatter(encoder, x, y, num_ellipses: int = 0, ax=None, figsize=(
     if z_mean.shape[1] < 2:
         raise ValueError("plot_latent_scatter needs latent_dim >= 2.")
     fig, ax = _new_axes(ax, figsize)
-    points = ax.scatter(z_mean[:, 0], z_mean[:, 1], c=y, cmap="tab10", s=6, alpha=0.8,
-                        vmin=-0.5, vmax=9.5)
+    points = ax.scatter(
+        z_mean[:, 0], z_mean[:, 1], c=y, cmap="tab10", s=6, alpha=0.8, vmin=-0.5, vmax=9.5
+    )
     fig.colorbar(points, ax=ax, ticks=range(10), label="digit")
     if num_ellipses:
         sigma = np.exp(0.5 * z_log_var)
-        chosen = np.random.default_rng(seed).choice(len(x), size=min(num_ellipses, len(x)), replace=False)
+        chosen = np.random.default_rng(seed).choice(
+            len(x), size=min(num_ellipses, len(x)), replace=False
+        )
         for i in chosen:
-            ax.add_patch(Ellipse(z_mean[i, :2], 2 * sigma[i, 0], 2 * sigma[i, 1], fill=False, lw=1.2,
-                                 color="black"))
+            ax.add_patch(
+                Ellipse(
+                    z_mean[i, :2],
+                    2 * sigma[i, 0],
+                    2 * sigma[i, 1],
+                    fill=False,
+                    lw=1.2,
+                    color="black",
+                )
+            )
     ax.set_xlabel(Z_LABELS[0])
     ax.set_ylabel(Z_LABELS[1])
     ax.set_title("Where each test digit lands (z_mean)")
@@ -101,7 +121,9 @@ def plot_reconstructions(model, x, n: int = 8):
     x = as_images(x, "x")[:n]
     codes = encode_means(model, x)
     reconstructions = decode(model.decoder, codes)
-    fig, axes = plt.subplots(2, len(x), figsize=(1.1 * len(x) + 1, 2.6), squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        2, len(x), figsize=(1.1 * len(x) + 1, 2.6), squeeze=False, layout="constrained"
+    )
     _image_row(axes[0], x, "original")
     _image_row(axes[1], reconstructions, "decoded")
     return fig
@@ -117,8 +139,13 @@ def plot_prior_samples(decoder, n: int = 16, seed: int = 0):
     images = decode(decoder, z)
     columns = min(n, 8)
     rows = -(-n // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(1.1 * columns, 1.1 * rows + 0.4), squeeze=False,
-                             layout="constrained")
+    fig, axes = plt.subplots(
+        rows,
+        columns,
+        figsize=(1.1 * columns, 1.1 * rows + 0.4),
+        squeeze=False,
+        layout="constrained",
+    )
     for ax in axes.ravel()[n:]:
         ax.axis("off")
     _image_row(axes.ravel()[:n], images)
@@ -131,8 +158,9 @@ def plot_interpolation(model, x_a, x_b, steps: int = 9):
     import matplotlib.pyplot as plt
 
     images = interpolate(model, x_a, x_b, steps)
-    fig, axes = plt.subplots(1, len(images), figsize=(1.1 * len(images), 1.5), squeeze=False,
-                             layout="constrained")
+    fig, axes = plt.subplots(
+        1, len(images), figsize=(1.1 * len(images), 1.5), squeeze=False, layout="constrained"
+    )
     _image_row(axes[0], images)
     for ax, t in zip(axes[0], np.linspace(0, 1, len(images))):
         ax.set_title(f"t={t:.2f}", fontsize=8)
@@ -146,7 +174,9 @@ def plot_history(history, ax=None, figsize=(7, 3.5)):
     """
     logs = getattr(history, "history", history)
     if not isinstance(logs, dict) or "loss" not in logs:
-        raise ValueError("plot_history needs a Keras History (what train() returns) or its .history dict.")
+        raise ValueError(
+            "plot_history needs a Keras History (what train() returns) or its .history dict."
+        )
     if not logs["loss"]:
         raise ValueError("The history is empty: train for at least one epoch first.")
     fig, ax = _new_axes(ax, figsize)
@@ -155,7 +185,9 @@ def plot_history(history, ax=None, figsize=(7, 3.5)):
         if key in logs:
             ax.plot(epochs, logs[key], color=color, marker="o", label=key)
         if "val_" + key in logs:
-            ax.plot(epochs, logs["val_" + key], color=color, ls="--", marker="x", label="val_" + key)
+            ax.plot(
+                epochs, logs["val_" + key], color=color, ls="--", marker="x", label="val_" + key
+            )
     ax.set_xlabel("epoch")
     ax.set_ylabel("nats per image")
     ax.legend(fontsize=8, ncols=2)
@@ -169,9 +201,9 @@ def live_history_plot(figsize=(7, 3.2)):
     Pass it to ``train(..., callbacks=[live_history_plot()])``. The figure is
     shown once and then updated through its display handle, not appended.
     """
-    from vaelab._quiet import import_keras
+    import keras
 
-    class LiveHistoryPlot(import_keras().callbacks.Callback):
+    class LiveHistoryPlot(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
             import matplotlib.pyplot as plt
 

@@ -20,7 +20,9 @@ def _directory() -> Path:
 
 def _checked(name: str) -> str:
     if name not in AVAILABLE:
-        raise ValueError(f"No pretrained model named {name!r}; choose one of {', '.join(AVAILABLE)}.")
+        raise ValueError(
+            f"No pretrained model named {name!r}; choose one of {', '.join(AVAILABLE)}."
+        )
     return name
 
 
@@ -28,7 +30,9 @@ def metadata(name: str = "mnist") -> dict:
     """How the pretrained model ``name`` was trained, and its held-out metrics."""
     path = _directory() / f"{_checked(name)}.json"
     if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: reinstall vaelab or run tools/train_pretrained.py.")
+        raise FileNotFoundError(
+            f"{path} is missing: reinstall vaelab or run tools/train_pretrained.py."
+        )
     return json.loads(path.read_text())
 
 

@@ -13,8 +13,9 @@ import signal
 import sys
 import threading
 
+import keras
+
 from vaelab._checks import as_images, positive_int
-from vaelab._quiet import import_keras
 from vaelab.defaults import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_LEARNING_RATE,
@@ -24,8 +25,6 @@ from vaelab.defaults import (
     WARMUP_FRACTION,
 )
 from vaelab.io import atomic_path
-
-keras = import_keras()
 
 
 def warmup_cosine(peak: float, total_steps: int):
@@ -155,14 +154,18 @@ def train(
     ``best.weights.h5`` there. Why these defaults: ``benchmarks/README.md``.
     """
     if not isinstance(vae, keras.Model) or not hasattr(vae, "encoder"):
-        raise TypeError(f"train() needs a vaelab model (e.g. build_vae()), got {type(vae).__name__}.")
+        raise TypeError(
+            f"train() needs a vaelab model (e.g. build_vae()), got {type(vae).__name__}."
+        )
     if getattr(vae, "optimizer", None) is None:
         raise ValueError("The model is not compiled; build it with build_vae(), which compiles it.")
     x_train = as_images(x_train, "x_train")
     num_epochs = positive_int(num_epochs, "num_epochs")
     batch_size = positive_int(batch_size, "batch_size")
     if validation_data is not None:
-        x_val = validation_data[0] if isinstance(validation_data, (tuple, list)) else validation_data
+        x_val = (
+            validation_data[0] if isinstance(validation_data, (tuple, list)) else validation_data
+        )
         validation_data = (as_images(x_val, "validation images"),)
     if schedule not in ("warmup_cosine", "constant"):
         raise ValueError(f"schedule must be 'warmup_cosine' or 'constant', got {schedule!r}.")

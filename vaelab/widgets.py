@@ -94,8 +94,14 @@ def _guarded(output, function):
 
 def _slider(description: str, low: float, high: float, step: float = 0.01):
     return widgets.FloatSlider(
-        value=0.0, min=low, max=high, step=step, description=description,
-        continuous_update=True, readout_format=".2f", layout=widgets.Layout(width="320px"),
+        value=0.0,
+        min=low,
+        max=high,
+        step=step,
+        description=description,
+        continuous_update=True,
+        readout_format=".2f",
+        layout=widgets.Layout(width="320px"),
     )
 
 
@@ -113,7 +119,9 @@ class LatentExplorer(widgets.VBox):
     def __init__(self, decoder, encoder=None, x=None, y=None, max_points: int = 2000):
         super().__init__()
         if (x is None) != (encoder is None):
-            raise ValueError("Pass both encoder and x (and optionally y) to show the scatter, or neither.")
+            raise ValueError(
+                "Pass both encoder and x (and optionally y) to show the scatter, or neither."
+            )
         self.image = DigitImage(decoder)
         self.latent_dim = self.image.latent_dim
         self.output = widgets.Output()
@@ -125,7 +133,9 @@ class LatentExplorer(widgets.VBox):
         controls = [*self.sliders, self.image]
         if self.latent_dim > MAX_SLIDERS:
             hidden = self.latent_dim - MAX_SLIDERS
-            controls.append(widgets.Label(f"showing a slice: z₁…z₈ move, the other {hidden} stay at 0"))
+            controls.append(
+                widgets.Label(f"showing a slice: z₁…z₈ move, the other {hidden} stay at 0")
+            )
         self.figure = self.canvas = self.crosshair = None
         self._holding = False
         row = [widgets.VBox(controls)]
@@ -150,11 +160,16 @@ class LatentExplorer(widgets.VBox):
         self.canvas.header_visible = self.canvas.toolbar_visible = False
         self.canvas.footer_visible = self.canvas.resizable = False
         ax = self.scatter_axes = self.figure.add_subplot()
-        points = ax.scatter(z_mean[:, 0], z_mean[:, 1], c=y, cmap="tab10", s=4, alpha=0.7,
-                            vmin=-0.5, vmax=9.5)
+        points = ax.scatter(
+            z_mean[:, 0], z_mean[:, 1], c=y, cmap="tab10", s=4, alpha=0.7, vmin=-0.5, vmax=9.5
+        )
         self.figure.colorbar(points, ax=ax, ticks=range(10))
-        ax.set(xlabel="z₁", ylabel="z₂", xlim=(-SLIDER_RANGE, SLIDER_RANGE),
-               ylim=(-SLIDER_RANGE, SLIDER_RANGE))
+        ax.set(
+            xlabel="z₁",
+            ylabel="z₂",
+            xlim=(-SLIDER_RANGE, SLIDER_RANGE),
+            ylim=(-SLIDER_RANGE, SLIDER_RANGE),
+        )
         ax.set_title("click to move z", fontsize=10)
         # Fix the layout now: the axes keep their place as fractions of the figure, so the
         # crosshair layer only needs the figure's size on screen.
@@ -191,7 +206,10 @@ class LatentExplorer(widgets.VBox):
         left, top = self.crosshair_pixels()
         width, height = self._screen_size
         arm = CROSSHAIR_ARM
-        path = f"M{left - arm:.1f} {top:.1f}H{left + arm:.1f}M{left:.1f} {top - arm:.1f}V{top + arm:.1f}"
+        path = (
+            f"M{left - arm:.1f} {top:.1f}H{left + arm:.1f}"
+            f"M{left:.1f} {top - arm:.1f}V{top + arm:.1f}"
+        )
         self.crosshair.value = (
             f'<svg width="{width}" height="{height}" style="display:block">'
             f'<path d="{path}" stroke="black" stroke-width="2.5"/></svg>'
@@ -247,10 +265,13 @@ class InterpolationExplorer(widgets.VBox):
         self.output = widgets.Output()
         self.slider = _slider("t", 0.0, 1.0)
         ends = [DigitImage(size=84, value=digit_png(image)) for image in pair]
-        self.slider.observe(_guarded(self.output, lambda change: self.show(change["new"])),
-                            names="value")
-        row = widgets.HBox([_labelled("from", ends[0]), self.image, _labelled("to", ends[1])],
-                           layout={"align_items": "center"})
+        self.slider.observe(
+            _guarded(self.output, lambda change: self.show(change["new"])), names="value"
+        )
+        row = widgets.HBox(
+            [_labelled("from", ends[0]), self.image, _labelled("to", ends[1])],
+            layout={"align_items": "center"},
+        )
         self.children = [_style(), row, self.slider, self.output]
         self.show(0.0)
 
@@ -275,17 +296,20 @@ class ConceptEditor(widgets.VBox):
         self.codes = encode_means(model, self.x[: positive_int(max_images, "max_images")])
         self.image = DigitImage(model.decoder)
         self.output = widgets.Output()
-        self.picker = widgets.IntSlider(value=0, min=0, max=len(self.codes) - 1,
-                                        description="image", layout={"width": "320px"})
+        self.picker = widgets.IntSlider(
+            value=0, min=0, max=len(self.codes) - 1, description="image", layout={"width": "320px"}
+        )
         labels = sorted(self.concepts)
-        self.concept = widgets.Dropdown(options=[(f"{c}-ness", c) for c in labels],
-                                        value=labels[0], description="concept")
+        self.concept = widgets.Dropdown(
+            options=[(f"{c}-ness", c) for c in labels], value=labels[0], description="concept"
+        )
         self.alpha = _slider("α", -3.0, 3.0, step=0.05)
         self.original = DigitImage(size=84)
         for control in (self.picker, self.concept, self.alpha):
             control.observe(_guarded(self.output, lambda change: self.update()), names="value")
-        row = widgets.HBox([_labelled("original", self.original), self.image],
-                           layout={"align_items": "center"})
+        row = widgets.HBox(
+            [_labelled("original", self.original), self.image], layout={"align_items": "center"}
+        )
         self.children = [_style(), row, self.picker, self.concept, self.alpha, self.output]
         self.update()
 

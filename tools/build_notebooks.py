@@ -1,0 +1,135 @@
+"""Build the course's notebooks from their text sources: one source, reviewed as text.
+
+Each ``notebooks/source/NAME.py`` (jupytext ``py:percent``) is the one place a notebook is
+edited. This tool writes ``notebooks/NAME.ipynb`` from it:
+
+* cell sources exactly as in the text source; cell ids numbered; no cell metadata; notebook
+  metadata a python3 kernelspec only (no widget state, no per-machine versions);
+* no outputs, except in cells that start with ``# NBVAL_CHECK_OUTPUT``: nbval compares those
+  cells' plain-text outputs on every test run, so they keep them (and, as nbval requires, an
+  execution count: the cell's position among the code cells). The outputs come from the
+  notebook already written when the cell is unchanged, or from running it (``--refresh``).
+
+Usage::
+
+    python tools/build_notebooks.py            # write every notebook from its source
+    python tools/build_notebooks.py --refresh  # run them first (quick mode) for fresh outputs
+    python tools/build_notebooks.py --check    # exit 1 if a notebook differs from its source
+
+``tests/test_notebooks.py`` fails when a notebook and its source drift apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+SOURCES = NOTEBOOKS / "source"
+CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
+METADATA = {
+    "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+    "language_info": {"name": "python"},
+}
+
+
+def source_paths() -> list[Path]:
+    return sorted(SOURCES.glob("*.py"))
+
+
+def notebook_path(source: Path) -> Path:
+    return NOTEBOOKS / f"{source.stem}.ipynb"
+
+
+def _plain(output):
+    """The part of an output nbval compares: stream text or a plain-text result."""
+    if output.get("output_type") == "stream":
+        return nbformat.v4.new_output("stream", name=output["name"], text=output["text"])
+    if output.get("output_type") == "execute_result" and "text/plain" in output.get("data", {}):
+        data = {"text/plain": output["data"]["text/plain"]}
+        return nbformat.v4.new_output("execute_result", data=data, execution_count=None)
+    return None
+
+
+def build(source: Path, outputs_from=None):
+    """The notebook of ``source``; checked cells take their outputs from ``outputs_from``."""
+    notebook = jupytext.read(source, fmt="py:percent")
+    notebook.metadata = dict(METADATA)
+    known = {}
+    if outputs_from is not None:
+        known = {c.source: c.outputs for c in outputs_from.cells if c.cell_type == "code"}
+    position = 0
+    for index, cell in enumerate(notebook.cells):
+        cell.metadata = {}
+        cell.id = f"{source.stem[:2]}-{index:02d}"
+        if cell.cell_type != "code":
+            continue
+        position += 1
+        cell.outputs, cell.execution_count = [], None
+        if cell.source.lstrip().startswith(CHECK_MARK):
+            cell.outputs = [p for p in map(_plain, known.get(cell.source, [])) if p is not None]
+            cell.execution_count = position if cell.outputs else None
+    return notebook
+
+
+def run(notebook, directory: Path):
+    """Execute ``notebook`` in quick mode, offline, as the tests do."""
+    from nbclient import NotebookClient
+
+    os.environ.setdefault("VAELAB_QUICK", "1")
+    os.environ.setdefault("VAELAB_OFFLINE", "1")
+    client = NotebookClient(
+        notebook,
+        timeout=900,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(directory)}},
+    )
+    client.execute()
+    return notebook
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--refresh", action="store_true", help="run each notebook for fresh outputs"
+    )
+    parser.add_argument("--check", action="store_true", help="only report notebooks that drifted")
+    parser.add_argument("names", nargs="*", help="only these sources (e.g. 02_building_the_vae)")
+    args = parser.parse_args(argv)
+    from vaelab.io import write_text_atomic
+
+    drifted = []
+    for source in source_paths():
+        if args.names and source.stem not in args.names:
+            continue
+        target = notebook_path(source)
+        previous = nbformat.read(target, as_version=4) if target.is_file() else None
+        if args.refresh:
+            previous = run(build(source), NOTEBOOKS)
+        notebook = build(source, outputs_from=previous)
+        text = nbformat.writes(notebook) + "\n"
+        if args.check:
+            if not target.is_file() or target.read_text() != text:
+                drifted.append(target.name)
+            continue
+        nbformat.validate(notebook)
+        write_text_atomic(target, text)
+        print(f"wrote {target.relative_to(ROOT)}")
+    if drifted:
+        print(
+            "drifted from the source: "
+            + ", ".join(drifted)
+            + " (run python tools/build_notebooks.py)"
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -50,19 +50,40 @@ def floor_notebook(path: Path) -> None:
     nbformat.write(notebook, path)
 
 
+PAINTS = "[window.__moves, window.__paints]"  # what the probe of the last drag recorded
+
+
+def updates_per_second(page) -> float:
+    """New digits painted per second of the drag just made, from its first move to its last
+    paint (a slider that reaches its end early changes nothing more, which is not slowness)."""
+    moves, paints = page.evaluate(PAINTS)
+    painted = [paint for paint in paints if paint >= moves[0]]
+    return len(painted) / ((painted[-1] - moves[0]) / 1000)
+
+
 def drags(page, root, count):
-    """Latencies of ``count`` drags, one list per drag (the first starts when the digit shows)."""
-    return [
-        helpers.drag_slider(page, root, direction=1 if i % 2 == 0 else -1)[2] for i in range(count)
-    ]
+    """Per drag: (latencies, updates per second); the first starts when the digit shows."""
+    runs = []
+    for i in range(count):
+        latencies = helpers.drag_slider(page, root, direction=1 if i % 2 == 0 else -1)[2]
+        runs.append((latencies, updates_per_second(page)))
+    return runs
 
 
-def summaries(per_drag):
+def summaries(runs):
     """All drags; the first drag after the page appeared; the later drags (steady state)."""
+
+    def summary(part):
+        rates = [rate for _, rate in part]
+        return {
+            **helpers.latency_summary(sum((latencies for latencies, _ in part), [])),
+            "updates_per_second": round(sorted(rates)[len(rates) // 2], 1),
+        }
+
     return {
-        "all drags": helpers.latency_summary(sum(per_drag, [])),
-        "first drag": helpers.latency_summary(per_drag[0]),
-        "later drags": helpers.latency_summary(sum(per_drag[1:], [])),
+        "all drags": summary(runs),
+        "first drag": summary(runs[:1]),
+        "later drags": summary(runs[1:]),
     }
 
 

@@ -11,7 +11,9 @@ tree, alternating round by round, a fresh Python process measures:
 * ``manifold_image(decoder, n=15)`` (median of 20), beside the chapter's 225 ``predict`` calls
   (after tree only: the same Keras in both);
 
-and the package's lines of code (``library_size.py``: blank lines and docstrings not counted).
+and the package's lines of code (``library_size.py``: blank lines and docstrings not counted),
+for the before tree both as it was and formatted with this repository's ruff settings (the
+after tree is formatted with them: the same ruler for both).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from library_size import code_lines, package_files  # noqa: E402
+from library_size import code_lines  # noqa: E402
 
 IMPORT = """
 import resource, time
@@ -106,6 +108,10 @@ def run(tree: Path, code: str, *args: str) -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
+def tree_lines(tree: Path) -> int:
+    return sum(code_lines(path.read_text()) for path in (tree / "vaelab").rglob("*.py"))
+
+
 def median(values):
     ordered = sorted(values)
     return ordered[len(ordered) // 2]
@@ -125,6 +131,19 @@ def main(argv=None) -> int:
             check=True,
         )
         try:
+            lines = {"before_as_it_was": tree_lines(before)}
+            subprocess.run(
+                [
+                    str(Path(sys.executable).parent / "ruff"),
+                    "format",
+                    "-q",
+                    "--config",
+                    str(ROOT / "pyproject.toml"),
+                    str(before / "vaelab"),
+                ],
+                check=True,
+            )
+            lines["before"], lines["after"] = tree_lines(before), tree_lines(ROOT)
             trees = {"before": before, "after": ROOT}
             imports = {name: [] for name in trees}
             speeds = {name: [] for name in trees}
@@ -138,14 +157,14 @@ def main(argv=None) -> int:
                     )
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(before)], cwd=ROOT)
-    results = {"cpus": os.cpu_count(), "before": args.before}
+    results = {
+        "cpus": os.cpu_count(),
+        "before": args.before,
+        "before_lines_of_code_unformatted": lines["before_as_it_was"],
+    }
     for name in trees:
-        lines = sum(
-            code_lines(text)
-            for text in package_files(args.before if name == "before" else None).values()
-        )
         results[name] = {
-            "lines_of_code": lines,
+            "lines_of_code": lines[name],
             "import_seconds": median([s for s, _ in imports[name]]),
             "import_peak_rss_mb": median([r for _, r in imports[name]]),
             **{key: median([run[key] for run in speeds[name]]) for key in speeds[name][0]},

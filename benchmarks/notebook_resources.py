@@ -1,6 +1,9 @@
 """Wall time and peak memory (kernel VmHWM) of every notebook, in quick or full mode.
 
-    VAELAB_QUICK=0 python benchmarks/notebook_resources.py [--out results.json] [NAME ...]
+    VAELAB_QUICK=0 python benchmarks/notebook_resources.py [--solutions] [--out FILE] [NAME ...]
+
+``--solutions`` runs ``notebooks/solutions/`` (every exercise answered) instead of the learner
+notebooks of ``notebooks/``.
 
 Each notebook runs top to bottom in a fresh kernel (nbclient), as "Restart and run all" does.
 """
@@ -54,12 +57,18 @@ def run(path: Path) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*")
+    parser.add_argument("--solutions", action="store_true")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
+    folder = NOTEBOOKS / "solutions" if args.solutions else NOTEBOOKS
     os.environ.setdefault("VAELAB_OFFLINE", "1")
     mode = "quick" if os.environ.get("VAELAB_QUICK", "0") == "1" else "full"
-    results = {"mode": mode, "notebooks": {}}
-    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+    results = {
+        "mode": mode,
+        "variant": "solution" if args.solutions else "learner",
+        "notebooks": {},
+    }
+    for path in sorted(folder.glob("*.ipynb")):
         if args.names and not any(name in path.name for name in args.names):
             continue
         results["notebooks"][path.name] = run(path)

@@ -1,21 +1,25 @@
-"""Issue 3's benchmark: time to the chapter's quality, chapter recipe vs vaelab's defaults.
+"""Training speed: the chapter's own program against ``train()``, and ``train()`` against ``fit``.
 
-Both runs use the chapter's architecture (550,629 parameters) on the bundled
-8,000 / 2,000 real-MNIST split, in one process, one after the other:
+    python benchmarks/train_speed.py [--repeats 3] [--settings JSON ...] [--out results.json]
+    python benchmarks/train_speed.py --overhead [--repeats 3]
 
-* ``chapter``: an exact Keras 3 re-creation of the chapter's recipe: its σ
-  (exp(z_log_var)), its loss (per-pixel mean BCE + 5e-4 × mean KL), rmsprop at
-  its default rate, batch 16, 10 epochs.
-* ``vaelab``: ``vaelab.training.train`` with its defaults.
+**Time to the chapter's quality.** Each repeat runs, alternating, in fresh processes on the
+bundled 8,000 / 2,000 real-MNIST split:
 
-After every epoch both are scored the same way, off the clock: held-out
-negative ELBO (mean over the 2,000 test digits of summed BCE + exact KL, one z
-sample, the model's own σ; ``vaelab.metrics.neg_elbo``). The script prints
-both curves, the time each needs to reach the chapter's final score, and the
-ratio. Usage::
+* the chapter's program as written (``../shared/bench/seed_baseline.py``: Keras 2 API through
+  ``tf_keras``, TF1 graph mode, 10 epochs, batch 16): its training time and its held-out
+  negative ELBO, the target;
+* ``vaelab.training.train`` with its defaults (or with ``--settings``, e.g.
+  ``'{"num_epochs": 4}'``), scored off the clock after every epoch with the same ruler
+  (``vaelab.metrics.neg_elbo``: summed BCE + the KL of the Gaussian sampled, one z, seed 0).
 
-    python benchmarks/train_speed.py [--chapter-epochs 10] [--seeds 0] [--out results.json]
-    python benchmarks/train_speed.py --candidate 'batch_size=32,learning_rate=2e-3,num_epochs=5'
+It prints when each run reaches the target, the ratio to the chapter's time, the final score,
+and the achieved GFLOP/s of a training epoch (135 MFLOP per image, forward + backward, an
+estimate from the layer shapes) against this CPU's fp32 peak.
+
+**Overhead.** ``--overhead`` times, in one process and alternating, one epoch of ``train()``
+against one epoch of a plain ``fit`` of the same model, batch size and schedule (the second
+epoch of two: tracing excluded).
 """
 
 from __future__ import annotations
@@ -23,161 +27,206 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
+import subprocess
 import sys
 import time
+from pathlib import Path
 
-os.environ.setdefault("VAELAB_OFFLINE", "1")
-
-import keras  # noqa: E402
-
-import vaelab  # noqa: E402,F401
-from vaelab.data import load_mnist  # noqa: E402
-from vaelab.io import write_text_atomic  # noqa: E402
-from vaelab.metrics import neg_elbo  # noqa: E402
-from vaelab.models import build_vae  # noqa: E402
-from vaelab.training import train  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT.parent / "shared" / "bench" / "seed_baseline.py"
+FLOP_PER_IMAGE = 135e6  # forward + backward of the chapter's model, from its layer shapes
 
 
-class Curve(keras.callbacks.Callback):
-    """Wall seconds of training (evaluation excluded) and held-out neg-ELBO per epoch."""
+def worker(settings: dict) -> dict:
+    """One ``train()`` run in this process: its curve of (training seconds, held-out nats)."""
+    import keras
 
-    def __init__(self, x_test):
-        super().__init__()
-        self.x_test = x_test
-        self.points = []
-        self.training_seconds = 0.0
+    from vaelab.data import load_mnist
+    from vaelab.metrics import neg_elbo
+    from vaelab.models import build_vae
+    from vaelab.training import train
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self.started = time.perf_counter()
+    class Curve(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.points, self.seconds, self.epoch_seconds = [], 0.0, []
 
-    def on_epoch_end(self, epoch, logs=None):
-        self.training_seconds += time.perf_counter() - self.started
-        score = neg_elbo(self.model, self.x_test)
-        self.points.append((round(self.training_seconds, 2), round(score, 2)))
-        print(
-            f"    epoch {epoch + 1}: {self.training_seconds:7.1f} s  {score:7.2f} nats", flush=True
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            seconds = time.perf_counter() - self.started
+            self.seconds += seconds
+            self.epoch_seconds.append(seconds)
+            self.points.append((round(self.seconds, 2), round(neg_elbo(self.model, x_test), 2)))
+
+    (x_train, _), (x_test, _) = load_mnist(source="bundled", verbose=False)
+    seed = settings.pop("seed", 0)
+    keras.utils.set_random_seed(seed)  # the initial weights too
+    vae = build_vae(seed=seed)
+    compile_settings = {
+        k: settings.pop(k) for k in ("steps_per_execution", "jit_compile") if k in settings
+    }
+    if compile_settings:
+        vae.compile(optimizer=vae.optimizer, **compile_settings)
+    curve = Curve()
+    train(vae, x_train, seed=seed, callbacks=[curve], verbose=0, **settings)
+    return {"curve": curve.points, "epoch_seconds": curve.epoch_seconds}
+
+
+def overhead(repeats: int) -> dict:
+    """Seconds of a second epoch: ``train()`` and a plain ``fit``, alternating in one process."""
+    import keras
+
+    from vaelab.data import load_mnist
+    from vaelab.defaults import DEFAULT_BATCH_SIZE, DEFAULT_LEARNING_RATE
+    from vaelab.models import build_vae
+    from vaelab.training import train, warmup_cosine
+
+    class Timer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.last = time.perf_counter() - self.started
+
+    (x_train, _), _ = load_mnist(source="bundled", verbose=False)
+    steps = -(-len(x_train) // DEFAULT_BATCH_SIZE) * 2
+    seconds = {"train": [], "fit": []}
+    for _ in range(repeats):
+        timer = Timer()
+        train(build_vae(seed=0), x_train, num_epochs=2, verbose=0, callbacks=[timer])
+        seconds["train"].append(round(timer.last, 2))
+        vae, timer = build_vae(seed=0), Timer()
+        schedule = warmup_cosine(DEFAULT_LEARNING_RATE, steps)
+        vae.compile(optimizer=keras.optimizers.RMSprop(learning_rate=schedule))
+        vae.fit(
+            x_train,
+            epochs=2,
+            batch_size=DEFAULT_BATCH_SIZE,
+            shuffle=True,
+            verbose=0,
+            callbacks=[timer],
         )
+        seconds["fit"].append(round(timer.last, 2))
+    return seconds
 
 
-def run(name, x_train, x_test, seed, build_kwargs, train_kwargs):
-    print(f"{name} (seed {seed}): {train_kwargs}", flush=True)
-    keras.utils.set_random_seed(seed)
-    vae = build_vae(seed=seed, **build_kwargs)
-    curve = Curve(x_test)
-    train(vae, x_train, seed=seed, callbacks=[curve], verbose=0, **train_kwargs)
-    return curve.points
+def fp32_peak_gflops() -> dict:
+    """This CPU's fp32 peak (cores × clock × FLOP per cycle) and a measured large matmul."""
+    import numpy as np
+
+    flags = mhz = ""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("flags") and not flags:
+            flags = line
+        if line.startswith("cpu MHz") and not mhz:
+            mhz = line.split(":")[1]
+    per_cycle = 64 if " avx512f" in flags else 32  # 2 FMA units × (16 or 8) floats × 2
+    a = np.random.default_rng(0).random((2048, 2048), dtype=np.float32)
+    a @ a
+    start = time.perf_counter()
+    for _ in range(5):
+        a @ a
+    matmul = 5 * 2 * 2048**3 / (time.perf_counter() - start) / 1e9
+    return {
+        "theoretical": round(os.cpu_count() * float(mhz) * 1e6 * per_cycle / 1e9, 1),
+        "flop_per_cycle_assumed": per_cycle,
+        "numpy_matmul_2048": round(matmul, 1),
+    }
 
 
-def time_to_reach(points, target):
-    for seconds, score in points:
-        if score <= target:
-            return seconds
-    return None
+def run_json(command: list[str]) -> dict:
+    env = {**os.environ, "VAELAB_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
+    if result.returncode != 0:
+        raise RuntimeError(f"{command[:3]} failed: {result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def parse_candidate(text):
-    settings = {}
-    for item in filter(None, text.split(",")):
-        key, value = item.split("=")
-        settings[key.strip()] = value.strip() if key.strip() == "schedule" else float(value)
-    for key in ("batch_size", "num_epochs"):
-        if key in settings:
-            settings[key] = int(settings[key])
-    return settings
+def median(values):
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2] if ordered else None
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description="chapter recipe vs vaelab defaults")
-    parser.add_argument("--chapter-epochs", type=int, default=10)
-    parser.add_argument("--seeds", default="0", help="comma-separated seeds")
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seeds", default="0", help="comma-separated: each setting once per seed")
     parser.add_argument(
-        "--candidate",
+        "--settings",
         action="append",
         default=[],
-        help="extra train() settings to compare, e.g. 'batch_size=32,learning_rate=2e-3'",
+        help="train() settings as JSON (one run each); default: its defaults",
     )
+    parser.add_argument("--baseline", type=Path, default=BASELINE)
     parser.add_argument(
-        "--skip-chapter",
-        type=float,
+        "--reuse-chapter",
         default=None,
-        help="reuse a chapter time (s) and target instead of re-running it: 'SECONDS'",
+        metavar="SECONDS,NATS",
+        help="screening: take the chapter's time and score from an earlier run",
     )
-    parser.add_argument("--target", type=float, default=None)
-    parser.add_argument(
-        "--candidates-only", action="store_true", help="do not run train()'s defaults"
-    )
+    parser.add_argument("--overhead", action="store_true")
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
-
-    (x_train, _), (x_test, _) = load_mnist(source="bundled")
-    results = {
-        "machine": {
-            "python": platform.python_version(),
-            "keras": keras.__version__,
-            "backend": keras.backend.backend(),
-            "cpus": os.cpu_count(),
-            "processor": platform.processor() or platform.machine(),
-        },
-        "runs": [],
-    }
-    try:
-        import tensorflow as tf
-
-        results["machine"]["tensorflow"] = tf.__version__
-    except ImportError:
-        pass
-    seeds = [int(s) for s in args.seeds.split(",")]
-    configs = [] if args.candidates_only else [("vaelab defaults", {}, {})]
-    configs += [(f"candidate {c}", {}, parse_candidate(c)) for c in args.candidate]
-    for seed in seeds:
-        if args.skip_chapter is None:
-            chapter = run(
-                "chapter recipe",
-                x_train,
-                x_test,
-                seed,
-                {"chapter_replica": True},
-                {
-                    "num_epochs": args.chapter_epochs,
-                    "batch_size": 16,
-                    "learning_rate": 1e-3,
-                    "schedule": "constant",
-                },
-            )
-            chapter_seconds, target = chapter[-1]
-        else:
-            chapter = None
-            chapter_seconds, target = args.skip_chapter, args.target
-        if args.target is not None:
-            target = args.target
-        results["runs"].append({"name": "chapter recipe", "seed": seed, "curve": chapter})
-        for name, build_kwargs, train_kwargs in configs:
-            points = run(name, x_train, x_test, seed, build_kwargs, train_kwargs)
-            reach = time_to_reach(points, target)
-            reach_150 = time_to_reach(points, 150.0)
-            entry = {
-                "name": name,
-                "seed": seed,
-                "settings": train_kwargs,
-                "curve": points,
-                "chapter_seconds": chapter_seconds,
-                "chapter_score": target,
-                "seconds_to_chapter_score": reach,
-                "speedup": round(chapter_seconds / reach, 2) if reach else None,
-                "best_within_chapter_time": min(
-                    (s for t, s in points if t <= chapter_seconds), default=None
-                ),
-                "seconds_to_150": reach_150,
-            }
-            results["runs"].append(entry)
+    if args.worker is not None:
+        print(json.dumps(worker(json.loads(args.worker))))
+        return 0
+    if args.overhead:
+        results = {"overhead_seconds": overhead(args.repeats)}
+        results["train_over_fit"] = round(
+            median(results["overhead_seconds"]["train"])
+            / median(results["overhead_seconds"]["fit"]),
+            3,
+        )
+    else:
+        if not args.baseline.is_file():
+            parser.error(f"the chapter's program is not at {args.baseline} (use --baseline PATH)")
+        data = ROOT / "vaelab" / "data" / "mnist_subset.npz"
+        settings = [json.loads(text) for text in args.settings] or [{}]
+        results = {"peak_gflops": fp32_peak_gflops(), "repeats": []}
+        for repeat in range(args.repeats):
+            if args.reuse_chapter:
+                seconds, nats = map(float, args.reuse_chapter.split(","))
+                chapter = {
+                    "train_s": seconds,
+                    "epoch_s": seconds / 10,
+                    "neg_elbo_nats": nats,
+                    "reused": True,
+                }
+            else:
+                chapter = run_json([sys.executable, str(args.baseline), str(data), "10"])
             print(
-                f"  -> reaches {target:.1f} nats after {reach} s "
-                f"(chapter: {chapter_seconds:.1f} s); speed-up {entry['speedup']}; "
-                f"best within chapter time {entry['best_within_chapter_time']}",
+                f"repeat {repeat + 1}: chapter {chapter['train_s']:.1f} s, "
+                f"{chapter['neg_elbo_nats']:.2f} nats",
                 flush=True,
             )
+            entry = {"chapter": chapter, "vaelab": []}
+            for setting in settings:
+                seed = int(args.seeds.split(",")[repeat % len(args.seeds.split(","))])
+                setting = {**setting, "seed": seed}
+                run = run_json([sys.executable, __file__, "--worker", json.dumps(setting)])
+                target, budget = chapter["neg_elbo_nats"], chapter["train_s"]
+                reach = next((t for t, score in run["curve"] if score <= target), None)
+                run.update(
+                    settings=setting,
+                    seconds_to_target=reach,
+                    fraction_of_chapter_time=round(reach / budget, 3) if reach else None,
+                    gflops=round(FLOP_PER_IMAGE * 8000 / median(run["epoch_seconds"]) / 1e9, 1),
+                )
+                entry["vaelab"].append(run)
+                print(
+                    f"  {setting or 'defaults'}: {run['curve']} -> target {target:.2f} after "
+                    f"{reach} s ({run['fraction_of_chapter_time']} of the chapter's time), "
+                    f"{run['gflops']} GFLOP/s",
+                    flush=True,
+                )
+            entry["chapter"]["gflops"] = round(FLOP_PER_IMAGE * 8000 / chapter["epoch_s"] / 1e9, 1)
+            results["repeats"].append(entry)
+    print(json.dumps(results, indent=1))
     if args.out:
+        from vaelab.io import write_text_atomic
+
         write_text_atomic(args.out, json.dumps(results, indent=1) + "\n")
     return 0
 

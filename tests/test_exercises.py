@@ -1,73 +1,319 @@
-"""Each exercise check passes a right answer and fails a wrong one with a hint."""
+"""Every exercise: the right answer passes, the placeholder is recognised, and each typical
+wrong answer is rejected with its own message (never one starting with "Correct")."""
 
+import keras
 import numpy as np
+import pytest
+from keras import layers, ops
 from scipy.stats import norm
 
+import vaelab
 from vaelab import exercises
+from vaelab.exercises import ALL
 
 
-def test_compression_ratio(capsys):
-    assert exercises.check_compression_ratio(784 / 2)
-    assert not exercises.check_compression_ratio(784)
-    assert not exercises.check_compression_ratio("lots")
-    assert "Hint" in capsys.readouterr().out
+def status(exercise, *answer):
+    kind, message = exercise.verdict(*answer)
+    assert message.startswith("Correct") == (kind == "correct"), message
+    return kind, message
 
 
-def test_sampling(capsys):
-    assert exercises.check_sampling(lambda m, lv, e: m + np.exp(0.5 * lv) * e)
-    assert "Correct" in capsys.readouterr().out
-    assert not exercises.check_sampling(lambda m, lv, e: m + np.exp(lv) * e)  # the chapter's bug
-    assert "σ = exp(½ · z_log_var)" in capsys.readouterr().out
-    assert not exercises.check_sampling(lambda m, lv, e: m)
-    assert not exercises.check_sampling(lambda m, lv, e: 1 / 0)
-    assert "ZeroDivisionError" in capsys.readouterr().out
+def rejected(exercise, *answer, because):
+    kind, message = status(exercise, *answer)
+    assert kind == "wrong" and because in message, message
 
 
-def test_kl(capsys):
-    def right(m, lv):
-        return 0.5 * np.sum(np.exp(lv) + m**2 - 1 - lv, axis=1)
-
-    assert exercises.check_kl(right)
-    assert not exercises.check_kl(lambda m, lv: -right(m, lv))
-    assert "sign" in capsys.readouterr().out
-    assert not exercises.check_kl(lambda m, lv: 2 * right(m, lv))
-    assert "½" in capsys.readouterr().out
-    assert not exercises.check_kl(lambda m, lv: right(m, lv).sum())
-    assert "axis=1" in capsys.readouterr().out
+# -- right answers and placeholders ------------------------------------------------------------
 
 
-def test_effective_beta():
-    assert exercises.check_effective_beta(784 * 5e-4)
-    assert not exercises.check_effective_beta(5e-4)
-    assert not exercises.check_effective_beta(1.0)
+def right_decoder(latent_dim):
+    z = keras.Input(shape=(latent_dim,))
+    h = layers.Dense(14 * 14 * 64, activation="relu")(z)
+    h = layers.Reshape((14, 14, 64))(h)
+    h = layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu")(h)
+    return keras.Model(z, layers.Conv2D(1, 3, padding="same", activation="sigmoid")(h))
 
 
-def test_quantile_grid(capsys):
-    assert exercises.check_quantile_grid(norm.ppf(np.linspace(0.05, 0.95, 15)))
-    assert not exercises.check_quantile_grid(np.linspace(0.05, 0.95, 15))
-    assert "norm.ppf" in capsys.readouterr().out
-    assert not exercises.check_quantile_grid(np.linspace(-2, 2, 15))
-    assert not exercises.check_quantile_grid(np.zeros(3))
+class RightVAE(keras.Model):
+    def __init__(self, encoder, decoder, beta=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder, self.decoder, self.beta = encoder, decoder, beta
+        self.sampler = vaelab.Sampling(seed=0)
+
+    def call(self, x):
+        return self.encoder(x)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        z_mean, z_log_var = y_pred
+        reconstruction = self.decoder(self.sampler(z_mean, z_log_var))
+        kl = vaelab.kl_divergence(z_mean, z_log_var)
+        return ops.mean(vaelab.reconstruction_loss(x, reconstruction) + self.beta * kl)
 
 
-def test_concept_vector(capsys):
-    rng = np.random.default_rng(0)
-    codes, labels = rng.normal(size=(100, 2)), rng.integers(0, 10, 100)
-    right = codes[labels == 4].mean(0) - codes.mean(0)
-    assert exercises.check_concept_vector(right, codes, labels, 4)
-    assert not exercises.check_concept_vector(codes[labels == 4].mean(0), codes, labels, 4)
-    assert "all" in capsys.readouterr().out
-    assert not exercises.check_concept_vector(-right, codes, labels, 4)
-    assert not exercises.check_concept_vector(np.zeros(3), codes, labels, 4)
+class BlankVAE(RightVAE):
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        z_mean, z_log_var = y_pred
+        ...  # your code here
 
 
-def test_beta_effect():
-    assert exercises.check_beta_effect(" Down")
-    assert not exercises.check_beta_effect("up")
+class NoKLVAE(RightVAE):
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        z_mean, z_log_var = y_pred
+        return ops.mean(vaelab.reconstruction_loss(x, self.decoder(z_mean)))
 
 
-def test_midpoint(capsys):
-    assert exercises.check_midpoint(lambda a, b: (a + b) / 2)
-    assert not exercises.check_midpoint(lambda a, b: a + b)
-    assert "sum" in capsys.readouterr().out
-    assert not exercises.check_midpoint(lambda a, b: a)
+class MeanPixelVAE(RightVAE):
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        z_mean, z_log_var = y_pred
+        reconstruction = self.decoder(self.sampler(z_mean, z_log_var))
+        return ops.mean(keras.losses.binary_crossentropy(x, reconstruction))
+
+
+def blank_function(*args): ...  # your code here
+
+
+@pytest.fixture(scope="module")
+def test_digits(mnist):
+    (_, _), (x_test, y_test) = mnist
+    return x_test[:500], y_test[:500]
+
+
+@pytest.fixture(scope="module")
+def right_answers(test_digits):
+    x, y = test_digits
+    codes = vaelab.encode_means(vaelab.load_vae("mnist"), x)
+    values = vaelab.latent.grid_values(15)
+    t = np.linspace(0, 1, 9)[:, None, None, None]
+    return {
+        "compression_ratio": (28 * 28 / 2,),
+        "midpoint": (lambda a, b: (a + b) / 2,),
+        "sampling": (lambda m, lv, e: m + np.exp(0.5 * lv) * e,),
+        "kl": (lambda m, lv: 0.5 * np.sum(np.exp(lv) + m**2 - 1 - lv, axis=1),),
+        "reconstruction": (
+            lambda x, p: ops.sum(keras.losses.binary_crossentropy(x, p), axis=(1, 2)),
+        ),
+        "decoder": (right_decoder,),
+        "model": (RightVAE,),
+        "effective_beta": (lambda d: 784 * 5e-4 * 2 / d,),
+        "chapter_kl": (lambda m, s: 0.5 * np.sum(np.exp(2 * s) + m**2 - 1 - 2 * s, axis=1),),
+        "quantile_grid": (norm.ppf(np.linspace(0.05, 0.95, 15)),),
+        "grid_points": (np.array([[a, b] for b in values[::-1] for a in values]),),
+        "grid_coverage": (np.float32(0.81),),
+        "concept_vector": (codes[y == 4].mean(axis=0) - codes.mean(axis=0), x, y),
+        "pixel_path": ((1 - t) * x[0] + t * x[1], x[0], x[1]),
+        "beta_effect": (
+            "down",
+            {0.5: {"kl_loss": 7.1}, 1.0: {"kl_loss": 5.2}, 4.0: {"kl_loss": 1.3}},
+        ),
+    }
+
+
+def test_there_are_enough_exercises_and_one_per_notebook():
+    assert len(ALL) >= 12
+    assert {exercise.notebook for exercise in ALL.values()} == {f"0{i}" for i in range(7)}
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_the_right_answer_is_correct(name, right_answers, capsys):
+    kind, message = status(ALL[name], *right_answers[name])
+    assert kind == "correct", message
+    ALL[name].check(*right_answers[name])
+    assert capsys.readouterr().out.startswith("Correct: ")
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_the_placeholder_is_a_nudge_not_an_error(name, right_answers, capsys):
+    answer = list(right_answers[name])
+    answer[0] = {"decoder": blank_function, "model": BlankVAE}.get(name, ...)
+    if callable(right_answers[name][0]) and name not in ("decoder", "model"):
+        answer[0] = blank_function
+    kind, message = status(ALL[name], *answer)
+    assert kind == "unanswered" and message.startswith("Not answered yet: "), message
+    ALL[name].check(*answer)
+    printed = capsys.readouterr().out
+    assert "Correct" not in printed and "Traceback" not in printed
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_hints_ask_first_and_the_solution_is_one_step_away(name, capsys):
+    exercise = ALL[name]
+    assert len(exercise.hints) >= 2 and "?" in exercise.hints[0], exercise.hints[0]
+    exercise.hint()
+    first = capsys.readouterr().out
+    assert first.startswith("Hint 1 of") and "q.hint(2)" in first
+    exercise.hint(2)
+    exercise.solution()
+    assert "Solution:" in capsys.readouterr().out
+
+
+# -- the wrong-answer table --------------------------------------------------------------------
+
+WRONG_FUNCTIONS = [
+    ("midpoint", lambda a, b: a + b, "sum"),
+    ("midpoint", lambda a, b: (b - a) / 2, "half the step"),
+    ("midpoint", lambda a, b: a, "not halfway"),
+    ("midpoint", lambda a, b: 1 / 0, "ZeroDivisionError"),
+    ("sampling", lambda m, lv, e: m + np.exp(lv) * e, "chapter's mistake"),
+    ("sampling", lambda m, lv, e: m + lv * e, "log-variance"),
+    ("sampling", lambda m, lv, e: m + np.sqrt(np.abs(lv)) * e, "square root"),
+    ("sampling", lambda m, lv, e: (m + np.exp(0.5 * lv) * e)[:, :1], "one z per row"),
+    ("kl", lambda m, lv: np.mean(np.exp(lv) + m**2 - 1 - lv, axis=1), "not mean"),
+    ("kl", lambda m, lv: 0.5 * np.mean(np.exp(lv) + m**2 - 1 - lv, axis=1), "not mean"),
+    ("kl", lambda m, lv: np.sum(np.exp(lv) + m**2 - 1 - lv, axis=1), "factor ½"),
+    ("kl", lambda m, lv: -0.5 * np.sum(np.exp(lv) + m**2 - 1 - lv, axis=1), "sign"),
+    ("kl", lambda m, lv: 0.5 * (np.exp(lv) + m**2 - 1 - lv), "axis=1"),
+    ("kl", lambda m, lv: 0.5 * np.sum(np.exp(0.5 * lv) + m**2 - 1 - lv, axis=1), "σ²"),
+    (
+        "reconstruction",
+        lambda x, p: ops.mean(keras.losses.binary_crossentropy(x, p), axis=(1, 2)),
+        "mean over pixels",
+    ),
+    (
+        "reconstruction",
+        lambda x, p: -ops.sum(keras.losses.binary_crossentropy(x, p), axis=(1, 2)),
+        "sign",
+    ),
+    (
+        "reconstruction",
+        lambda x, p: ops.sum(keras.losses.binary_crossentropy(x, p)),
+        "one loss per image",
+    ),
+    ("effective_beta", lambda d: 0.392, "latent_dim = 2 only"),
+    ("effective_beta", lambda d: 784 * 5e-4 / d, "2 · KL / d"),
+    ("effective_beta", lambda d: 5e-4 * 2 / d, "784 pixels"),
+    (
+        "chapter_kl",
+        lambda m, s: 0.5 * np.sum(np.exp(s) + m**2 - 1 - s, axis=1),
+        "the chapter writes",
+    ),
+    (
+        "chapter_kl",
+        lambda m, s: 0.5 * np.sum(np.exp(2 * s) + m**2 - 1 - s, axis=1),
+        "in terms of s",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "name, answer, because", WRONG_FUNCTIONS, ids=[f"{n}-{b}" for n, _, b in WRONG_FUNCTIONS]
+)
+def test_wrong_functions_are_rejected_by_name(name, answer, because):
+    rejected(ALL[name], answer, because=because)
+
+
+def test_wrong_numbers_and_arrays(right_answers):
+    rejected(exercises.compression_ratio, 1 / 392, because="image over code")
+    rejected(exercises.compression_ratio, 14, because="28 × 28")
+    rejected(exercises.compression_ratio, "392", because="one number")
+    assert status(exercises.compression_ratio, np.array([392.0]))[0] == "correct"
+    rejected(exercises.grid_coverage, 0.9, because="one axis")
+    rejected(exercises.grid_coverage, 81, because="fraction")
+    rejected(exercises.grid_coverage, 0.95, because="not the prior probability")
+    probabilities = np.linspace(0.05, 0.95, 15)
+    want = norm.ppf(probabilities)
+    rejected(exercises.quantile_grid, probabilities, because="probabilities")
+    rejected(exercises.quantile_grid, np.linspace(want[0], want[-1], 15), because="evenly spaced")
+    rejected(exercises.quantile_grid, norm.ppf(np.linspace(0, 1, 17)[1:-1]), because="5% to 95%")
+    rejected(exercises.quantile_grid, want[:10], because="shape")
+    points = right_answers["grid_points"][0]
+    values = vaelab.latent.grid_values(15)
+    rejected(
+        exercises.grid_points,
+        np.array([[a, b] for b in values for a in values]),
+        because="top of the plot",
+    )
+    rejected(exercises.grid_points, points[:, ::-1], because="along a row")
+    rejected(exercises.grid_points, points[::-1], because="another order")
+
+
+def test_wrong_concept_vectors(test_digits, right_answers):
+    x, y = test_digits
+    right = right_answers["concept_vector"][0]
+    codes = vaelab.encode_means(vaelab.load_vae("mnist"), x)
+    rejected(exercises.concept_vector, codes[y == 4].mean(axis=0), x, y, because="not a direction")
+    rejected(exercises.concept_vector, -right, x, y, because="wrong way")
+    # Consistent but wrong inputs: the same recipe on sampled codes instead of z_mean.
+    z_mean, z_log_var = vaelab.encode(vaelab.load_vae("mnist").encoder, x)
+    sampled = z_mean + np.exp(0.5 * z_log_var) * np.random.default_rng(1).standard_normal(
+        z_mean.shape
+    )
+    from_samples = sampled[y == 4].mean(axis=0) - sampled.mean(axis=0)
+    rejected(exercises.concept_vector, from_samples, x, y, because="sampled codes")
+    rejected(
+        exercises.concept_vector,
+        codes[y == 9].mean(axis=0) - codes.mean(axis=0),
+        x,
+        y,
+        because="mean z_mean of the 4s",
+    )
+
+
+def test_wrong_pixel_paths(test_digits, right_answers):
+    x, _ = test_digits
+    right = right_answers["pixel_path"][0]
+    rejected(exercises.pixel_path, right[::-1], x[0], x[1], because="backwards")
+    rejected(exercises.pixel_path, np.repeat(x[:1], 9, axis=0), x[0], x[1], because="(1 − t)")
+    rejected(exercises.pixel_path, right[:5], x[0], x[1], because="shape")
+
+
+def test_beta_effect_reads_the_learners_own_results():
+    falling = {0.5: {"kl_loss": 7.0}, 4.0: {"kl_loss": 1.0}}
+    rising = {0.5: {"kl_loss": 1.0}, 4.0: {"kl_loss": 7.0}}  # an odd run: the table decides
+    assert status(exercises.beta_effect, "down", falling)[0] == "correct"
+    rejected(exercises.beta_effect, "up", falling, because="your own table")
+    assert status(exercises.beta_effect, "up", rising)[0] == "correct"
+    rejected(exercises.beta_effect, "down", rising, because="your own table")
+    rejected(exercises.beta_effect, "sideways", falling, because='"up" or "down"')
+    rejected(exercises.beta_effect, "down", None, because="results table")
+
+
+def test_wrong_decoders():
+    def too_wide(latent_dim):
+        z = keras.Input(shape=(latent_dim,))
+        h = layers.Reshape((14, 14, 64))(layers.Dense(14 * 14 * 64, activation="relu")(z))
+        h = layers.Conv2DTranspose(64, 3, strides=2, padding="same", activation="relu")(h)
+        return keras.Model(z, layers.Conv2D(1, 3, padding="same", activation="sigmoid")(h))
+
+    def no_sigmoid(latent_dim):
+        z = keras.Input(shape=(latent_dim,))
+        h = layers.Reshape((14, 14, 64))(layers.Dense(14 * 14 * 64, activation="relu")(z))
+        h = layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu")(h)
+        return keras.Model(z, layers.Conv2D(1, 3, padding="same")(h))
+
+    def no_upsampling(latent_dim):
+        z = keras.Input(shape=(latent_dim,))
+        h = layers.Reshape((14, 14, 64))(layers.Dense(14 * 14 * 64, activation="relu")(z))
+        h = layers.Conv2DTranspose(32, 3, padding="same", activation="relu")(h)
+        return keras.Model(z, layers.Conv2D(1, 3, padding="same", activation="sigmoid")(h))
+
+    rejected(exercises.decoder, too_wide, because="parameters instead of the chapter's")
+    rejected(exercises.decoder, no_sigmoid, because="which activation")
+    rejected(exercises.decoder, no_upsampling, because="(28, 28, 1)")
+    rejected(exercises.decoder, lambda d: "decoder", because="keras.Model")
+    rejected(exercises.decoder, right_decoder(2), because="builds the decoder")
+
+
+def test_wrong_models():
+    rejected(exercises.model, NoKLVAE, because="missing the KL")
+    rejected(exercises.model, MeanPixelVAE, because="per-pixel mean")
+    rejected(
+        exercises.model,
+        RightVAE(vaelab.build_encoder(2), vaelab.build_decoder(2)),
+        because="class itself",
+    )
+
+
+def test_the_learner_model_is_vaelabs_model(mnist):
+    """The notebook's solution VAE has vaelab's parameters and, with the same weights and
+    noise, the same loss as vaelab.build_vae() on a fixed batch."""
+    (x_train, _), _ = mnist
+    reference = vaelab.build_vae(seed=0)
+    mine = RightVAE(vaelab.build_encoder(2), right_decoder(2))
+    assert mine.encoder.count_params() + mine.decoder.count_params() == 550_629
+    mine.encoder.set_weights(reference.encoder.get_weights())
+    mine.decoder.set_weights(reference.decoder.get_weights())
+    x = x_train[:32]
+    for model in (mine, reference):
+        model.sampler = vaelab.Sampling(seed=7)  # the same noise for both
+    losses = [float(m.compute_loss(x=x, y_pred=m(x))) for m in (mine, reference)]
+    assert losses[0] == pytest.approx(losses[1], abs=1e-4)

@@ -1,7 +1,22 @@
-"""Build the course's notebooks from their text sources: one source, reviewed as text.
+"""Build the course's notebooks from their text sources: one source, two notebooks.
 
 Each ``notebooks/source/NAME.py`` (jupytext ``py:percent``) is the one place a notebook is
-edited. This tool writes ``notebooks/NAME.ipynb`` from it:
+edited, with its exercises' solutions in it. This tool writes two notebooks from it, as
+scikit-learn-mooc makes its exercise notebooks from its solution notebooks:
+
+* ``notebooks/NAME.ipynb``, the learner's: every solution replaced by its placeholder;
+* ``notebooks/solutions/NAME.ipynb``, the same notebook with the solutions.
+
+Solutions are marked in code cells in two ways::
+
+    def sample(z_mean, z_log_var, epsilon):
+        # BEGIN SOLUTION
+        return z_mean + np.exp(0.5 * z_log_var) * epsilon
+        # END SOLUTION                      (learner: "...  # your code here", same indent)
+
+    ratio = 784 / 2  # LEARNER: ratio = ...     (learner: "ratio = ...")
+
+Both notebooks are written the same way:
 
 * cell sources exactly as in the text source; cell ids numbered; no cell metadata; notebook
   metadata a python3 kernelspec only (no widget state, no per-machine versions);
@@ -39,12 +54,42 @@ METADATA = {
 }
 
 
+SOLUTIONS = NOTEBOOKS / "solutions"
+VARIANTS = ("learner", "solution")
+BEGIN, END, LEARNER = "# BEGIN SOLUTION", "# END SOLUTION", "  # LEARNER: "
+
+
 def source_paths() -> list[Path]:
     return sorted(SOURCES.glob("*.py"))
 
 
-def notebook_path(source: Path) -> Path:
-    return NOTEBOOKS / f"{source.stem}.ipynb"
+def notebook_path(source: Path, variant: str = "learner") -> Path:
+    return (NOTEBOOKS if variant == "learner" else SOLUTIONS) / f"{source.stem}.ipynb"
+
+
+def variant_of(code: str, variant: str) -> str:
+    """The code of a cell for the learner (placeholders) or with the solutions (markers gone)."""
+    lines, inside = [], False
+    for line in code.split("\n"):
+        stripped = line.strip()
+        if stripped == BEGIN:
+            inside = True
+            if variant == "learner":
+                lines.append(line[: len(line) - len(line.lstrip())] + "...  # your code here")
+            continue
+        if stripped == END:
+            inside = False
+            continue
+        if inside and variant == "learner":
+            continue
+        if LEARNER in line:
+            solution, learner = line.split(LEARNER, 1)
+            indent = line[: len(line) - len(line.lstrip())]
+            line = indent + learner if variant == "learner" else solution.rstrip()
+        lines.append(line)
+    if inside:
+        raise ValueError(f"{BEGIN} without {END} in:\n{code}")
+    return "\n".join(lines)
 
 
 def _plain(output):
@@ -57,8 +102,9 @@ def _plain(output):
     return None
 
 
-def build(source: Path, outputs_from=None):
-    """The notebook of ``source``; checked cells take their outputs from ``outputs_from``."""
+def build(source: Path, outputs_from=None, variant: str = "learner"):
+    """The ``variant`` notebook of ``source``; checked cells take their outputs from
+    ``outputs_from`` (the same variant's notebook as written before)."""
     notebook = jupytext.read(source, fmt="py:percent")
     notebook.metadata = dict(METADATA)
     known = {}
@@ -70,6 +116,7 @@ def build(source: Path, outputs_from=None):
         cell.id = f"{source.stem[:2]}-{index:02d}"
         if cell.cell_type != "code":
             continue
+        cell.source = variant_of(cell.source, variant)
         position += 1
         cell.outputs, cell.execution_count = [], None
         if cell.source.lstrip().startswith(CHECK_MARK):
@@ -108,19 +155,20 @@ def main(argv=None) -> int:
     for source in source_paths():
         if args.names and source.stem not in args.names:
             continue
-        target = notebook_path(source)
-        previous = nbformat.read(target, as_version=4) if target.is_file() else None
-        if args.refresh:
-            previous = run(build(source), NOTEBOOKS)
-        notebook = build(source, outputs_from=previous)
-        text = nbformat.writes(notebook) + "\n"
-        if args.check:
-            if not target.is_file() or target.read_text() != text:
-                drifted.append(target.name)
-            continue
-        nbformat.validate(notebook)
-        write_text_atomic(target, text)
-        print(f"wrote {target.relative_to(ROOT)}")
+        for variant in VARIANTS:
+            target = notebook_path(source, variant)
+            previous = nbformat.read(target, as_version=4) if target.is_file() else None
+            if args.refresh:
+                previous = run(build(source, variant=variant), target.parent)
+            notebook = build(source, outputs_from=previous, variant=variant)
+            text = nbformat.writes(notebook) + "\n"
+            if args.check:
+                if not target.is_file() or target.read_text() != text:
+                    drifted.append(str(target.relative_to(NOTEBOOKS)))
+                continue
+            nbformat.validate(notebook)
+            write_text_atomic(target, text)
+            print(f"wrote {target.relative_to(ROOT)}")
     if drifted:
         print(
             "drifted from the source: "

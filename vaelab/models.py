@@ -1,8 +1,9 @@
 """The chapter's variational autoencoder in Keras 3 (``keras.ops`` only).
 
-Introduced in notebook 02, where the learner writes the encoder, the sampling step, the two
-losses, the decoder and the model; later notebooks import the same pieces from here. Notebook
-01 introduces :func:`build_autoencoder`, notebook 03 the chapter replica.
+Introduced in notebook 02, which writes out the encoder and has the learner write the sampling
+step, the two losses, the decoder and the model (exercises checked against this module); later
+notebooks import the same pieces from here. Notebook 01 introduces :func:`build_autoencoder`,
+notebook 03 the chapter replica.
 
 Glossary (the same names everywhere in the course):
 

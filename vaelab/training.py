@@ -178,7 +178,12 @@ def train(
     if schedule == "warmup_cosine":
         total_steps = math.ceil(len(x_train) / batch_size) * num_epochs
         learning_rate = warmup_cosine(learning_rate, total_steps)
-    vae.compile(optimizer=_with_schedule(vae.optimizer, learning_rate), loss=vae.loss)
+    vae.compile(
+        optimizer=_with_schedule(vae.optimizer, learning_rate),
+        loss=vae.loss,
+        steps_per_execution=vae.steps_per_execution,
+        jit_compile=vae.jit_compile,
+    )
     restore = RestoreOnNaN()
     all_callbacks = [restore, *(callbacks or [])]
     if checkpoint_dir is not None:

@@ -80,12 +80,22 @@ print("encoder outputs:", [tuple(output.shape) for output in vae.encoder.outputs
 #
 # The encoder turns each image into a code of `latent_dim = 2` numbers. How many times fewer
 # numbers is that than the pixels of one image? Compute it from `x_train.shape`.
+#
+# Every exercise of the course works the same way: replace the `...` with your answer, run the
+# cell, then run the check below it. It answers *Correct*, names what is wrong, or reminds you
+# that the exercise is still open. `q.hint()` asks you a question first; `q.hint(2)` says more;
+# `q.solution()` shows the answer.
 
 # %%
-from vaelab.exercises import check_compression_ratio
+from vaelab.exercises import compression_ratio as q
 
-ratio = x_train.shape[1] * x_train.shape[2] / 2  # pixels per image / numbers per code
-check_compression_ratio(ratio)
+ratio = x_train.shape[1] * x_train.shape[2] / 2  # LEARNER: ratio = ...
+
+# %%
+# NBVAL_CHECK_OUTPUT
+q.check(ratio)
+# q.hint()      # stuck? a question to think about
+# q.solution()  # the answer
 
 # %% [markdown]
 # ## What we did

@@ -113,18 +113,28 @@ ax.axis("off");
 # the midpoint between a *1* and a *0*: does the result look like a digit?
 
 # %%
-from vaelab.exercises import check_midpoint
+from vaelab.exercises import midpoint as q
 
 
 def midpoint(code_a, code_b):
-    return (code_a + code_b) / 2  # your answer
+    # BEGIN SOLUTION
+    return (code_a + code_b) / 2
+    # END SOLUTION
 
 
-check_midpoint(midpoint)
+# %%
+# NBVAL_CHECK_OUTPUT
+q.check(midpoint)
+# q.hint()      # stuck? a question to think about
+# q.solution()  # the answer
+
+# %% [markdown]
+# The cell below decodes the point halfway between the first *1* and the first *0* of the test
+# set. It computes the midpoint itself, so it runs whether or not your function is done yet.
 
 # %%
 one, zero = codes[np.flatnonzero(y_test == 1)[0]], codes[np.flatnonzero(y_test == 0)[0]]
-between = vaelab.decode(autoencoder.decoder, midpoint(one, zero)[None])
+between = vaelab.decode(autoencoder.decoder, ((one + zero) / 2)[None])
 plt.figure(figsize=(1.6, 1.6))
 plt.imshow(between[0, ..., 0], cmap="Greys_r")
 plt.axis("off");

@@ -11,7 +11,8 @@
 #
 # - the encoder that outputs a distribution, and the **reparameterization trick** that samples
 #   from it;
-# - the two losses, reconstruction and KL, written out by hand and checked against `vaelab`;
+# - the two losses, reconstruction and KL, the decoder and the model: written by you, checked
+#   against `vaelab`;
 # - training with a progress bar and a live loss curve, and the score in **nats per image**;
 # - **log p(x)**, computed by integrating over the latent plane, and the *ELBO gap*.
 
@@ -80,14 +81,20 @@ print("vaelab encoder:", f"{vaelab.build_encoder(latent_dim).count_params():,}",
 # `sample(z_mean, z_log_var, epsilon)` should return z, with NumPy.
 
 # %%
-from vaelab.exercises import check_sampling
+from vaelab.exercises import sampling as q
 
 
 def sample(z_mean, z_log_var, epsilon):
-    return z_mean + np.exp(0.5 * z_log_var) * epsilon  # your answer
+    # BEGIN SOLUTION
+    return z_mean + np.exp(0.5 * z_log_var) * epsilon
+    # END SOLUTION
 
 
-check_sampling(sample)
+# %%
+# NBVAL_CHECK_OUTPUT
+q.check(sample)
+# q.hint()      # stuck? a question to think about
+# q.solution()  # the answer
 
 # %% [markdown]
 # In Keras this step is a layer. `vaelab.Sampling` draws ε from a `keras.random.SeedGenerator`, so a
@@ -124,45 +131,141 @@ print("standard deviation of z:", np.round(draws.std(axis=0), 1))
 # `kl(z_mean, z_log_var)` should return one KL value per image (sum over the latent axis).
 
 # %%
-from vaelab.exercises import check_kl
+from vaelab.exercises import kl as q
 
 
 def kl(z_mean, z_log_var):
-    return 0.5 * np.sum(np.exp(z_log_var) + z_mean**2 - 1.0 - z_log_var, axis=1)  # your answer
+    # BEGIN SOLUTION
+    return 0.5 * np.sum(np.exp(z_log_var) + z_mean**2 - 1.0 - z_log_var, axis=1)
+    # END SOLUTION
 
-
-check_kl(kl)
-
-
-# %% [markdown]
-# Here are both losses in `keras.ops` (so they run on any Keras backend), compared with `vaelab`'s.
 
 # %%
-def my_reconstruction_loss(x, reconstruction):
-    per_pixel = keras.losses.binary_crossentropy(x, reconstruction)  # averages the 1 channel
-    return ops.sum(ops.reshape(per_pixel, (ops.shape(x)[0], -1)), axis=1)
-
-
-def my_kl_divergence(z_mean, z_log_var):
-    return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=1)
-
-
-rng = np.random.default_rng(0)
-mu, log_var = rng.normal(size=(4, 2)).astype("float32"), rng.normal(size=(4, 2)).astype("float32")
-probabilities = rng.uniform(0.05, 0.95, size=(4, 28, 28, 1)).astype("float32")
-np.testing.assert_allclose(my_kl_divergence(mu, log_var), vaelab.kl_divergence(mu, log_var),
-                           rtol=1e-6)
-np.testing.assert_allclose(my_reconstruction_loss(x_test[:4], probabilities),
-                           vaelab.reconstruction_loss(x_test[:4], probabilities), rtol=1e-6)
-print("my losses match vaelab's")
+# NBVAL_CHECK_OUTPUT
+q.check(kl)
+# q.hint()      # stuck? a question to think about
+# q.solution()  # the answer
 
 # %% [markdown]
-# ## 4. The model
+# ### Exercise: the reconstruction loss in Keras
 #
-# `vaelab.VAE` puts it together as a `keras.Model`: `call(x)` runs the encoder, and
-# `compute_loss` samples z, decodes it and returns the batch mean of
-# `reconstruction_loss + beta * kl_loss`. With `beta = 1` that is exactly the negative ELBO.
-# `build_vae()` builds and compiles it.
+# Inside a model the losses must be written with Keras operations (`keras.ops`, which run on
+# every Keras backend), not NumPy. `keras.losses.binary_crossentropy(x, p)` gives one value per
+# pixel (it averages over the last axis, the single grey channel). Write
+# `reconstruction_loss(x, probabilities)`: one number per image, in nats.
+
+# %%
+from vaelab.exercises import reconstruction as q
+
+
+def reconstruction_loss(x, probabilities):
+    # BEGIN SOLUTION
+    per_pixel = keras.losses.binary_crossentropy(x, probabilities)
+    return ops.sum(per_pixel, axis=(1, 2))
+    # END SOLUTION
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+q.check(reconstruction_loss)
+# q.hint()      # stuck? a question to think about
+# q.solution()  # the answer
+
+# %% [markdown]
+# ## 4. The decoder
+#
+# The decoder runs the encoder backwards: a `Dense` layer from z to the 14 × 14 × 64 values the
+# encoder flattened, a `Reshape` back into that grid, a `Conv2DTranspose` with stride 2 that
+# doubles it to 28 × 28 with 32 channels, and a last `Conv2D` with one channel and a *sigmoid*,
+# so every output is a probability: the mean of a Bernoulli variable per pixel.
+#
+# ### Exercise: write the decoder
+#
+# Write `build_my_decoder(latent_dim)` with Keras's functional API, the chapter's layers
+# (ReLU everywhere but the last layer), returning a `keras.Model`.
+
+# %%
+from vaelab.exercises import decoder as q
+
+
+def build_my_decoder(latent_dim):
+    # BEGIN SOLUTION
+    z = keras.Input(shape=(latent_dim,))
+    h = layers.Dense(14 * 14 * 64, activation="relu")(z)
+    h = layers.Reshape((14, 14, 64))(h)
+    h = layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu")(h)
+    pixels = layers.Conv2D(1, 3, padding="same", activation="sigmoid")(h)
+    return keras.Model(z, pixels, name="decoder")
+    # END SOLUTION
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+q.check(build_my_decoder)
+# q.hint()      # stuck? a question to think about
+# q.solution()  # the answer
+
+# %% [markdown]
+# ## 5. The model
+#
+# A VAE is a `keras.Model` with its own loss. `call(x)` runs the encoder and returns
+# `(z_mean, z_log_var)`; Keras then calls `compute_loss(x=x, y_pred=(z_mean, z_log_var))`, where
+# we sample z, decode it, and return the batch mean of `reconstruction + beta * KL` in nats per
+# image. With `beta = 1` that is exactly the negative ELBO.
+#
+# ### Exercise: write the model
+#
+# Complete `MyVAE.compute_loss`. Use `self.sampler` (a `vaelab.Sampling` layer, the same step as
+# your `sample` in Keras), `self.decoder`, and the two losses (`vaelab.reconstruction_loss` and
+# `vaelab.kl_divergence` are the Keras versions of yours).
+
+# %%
+from vaelab.exercises import model as q
+
+
+class MyVAE(keras.Model):
+    def __init__(self, encoder, decoder, beta=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder, self.decoder, self.beta = encoder, decoder, beta
+        self.sampler = vaelab.Sampling(seed=0)
+
+    def call(self, x):
+        return self.encoder(x)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        z_mean, z_log_var = y_pred
+        # BEGIN SOLUTION
+        reconstruction = self.decoder(self.sampler(z_mean, z_log_var))
+        nats = vaelab.reconstruction_loss(x, reconstruction) + self.beta * vaelab.kl_divergence(
+            z_mean, z_log_var
+        )
+        return ops.mean(nats)
+        # END SOLUTION
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+q.check(MyVAE)
+# q.hint()      # stuck? a question to think about
+# q.solution()  # the answer
+
+# %% [markdown]
+# Once the check says *Correct*, train your model briefly: build it from `vaelab.build_encoder(2)`
+# and your decoder, compile it with the `"rmsprop"` optimizer (no `loss=`: the model brings its
+# own) and `fit` it for one epoch on 1,000 training digits. Watch the loss fall from about 543
+# nats. Nothing below depends on this cell.
+
+# %%
+# BEGIN SOLUTION
+my_vae = MyVAE(vaelab.build_encoder(2), build_my_decoder(2))
+my_vae.compile(optimizer="rmsprop")
+my_vae.fit(x_train[:1_000], epochs=1, batch_size=16, verbose=2)
+# END SOLUTION
+
+# %% [markdown]
+# `vaelab.VAE` is the same model with two extras: it records the reconstruction and the KL as
+# metrics, and it can reproduce the chapter's mistakes for notebook 03. `build_vae()` builds and
+# compiles it; from here on the course uses it.
 #
 # Before training, the decoder outputs about 0.5 for every pixel, so the loss should be close to
 # 784 · ln 2 ≈ 543 nats.
@@ -178,7 +281,7 @@ untrained = neg_elbo(vae, x_test[:500])
 print(f"784 ln 2 = {784 * np.log(2):.0f} nats;  untrained model: {untrained:.0f} nats")
 
 # %% [markdown]
-# ## 5. Training
+# ## 6. Training
 #
 # `vaelab.training.train` wraps `fit` with vaelab's recipe: RMSprop, batch 16, and a learning
 # rate that warms up and then decays (a Keras `CosineDecay` schedule). `benchmarks/README.md`
@@ -193,7 +296,7 @@ history = train(vae, x_train, validation_data=x_test, num_epochs=NUM_EPOCHS,
                 callbacks=[live_history_plot()])
 
 # %% [markdown]
-# ## 6. How good is it, in nats?
+# ## 7. How good is it, in nats?
 #
 # `elbo_terms` scores held-out images with one sample of z each (seeded, so the number is
 # reproducible): the reconstruction, the KL, and their sum, the negative ELBO.
@@ -204,7 +307,7 @@ print(f"held-out negative ELBO: {scores['neg_elbo']:.1f} nats per image "
       f"= reconstruction {scores['reconstruction_loss']:.1f} + KL {scores['kl_loss']:.1f}")
 
 # %% [markdown]
-# ## 7. The true log-likelihood and the ELBO gap
+# ## 8. The true log-likelihood and the ELBO gap
 #
 # The ELBO is a *bound*. With a 2-D latent space we can compute the real thing,
 #
@@ -222,7 +325,7 @@ elbo = -np.mean([neg_elbo(vae, subset, seed=s) for s in range(10)])
 print(f"log p(x) = {log_px:.1f} nats;  ELBO = {elbo:.1f} nats;  gap = {log_px - elbo:.1f} nats")
 
 # %% [markdown]
-# ## 8. Saving and loading
+# ## 9. Saving and loading
 #
 # A trained model saves to one `.keras` file and loads back with `vaelab.load_vae`, which keeps
 # Keras's `safe_mode` on.
@@ -241,6 +344,7 @@ print("same decoder output:", np.array_equal(again.decoder(origin), vae.decoder(
 # ## What we did
 #
 # - Gave the encoder two heads, `z_mean` and `z_log_var`, and sampled z = μ + exp(½ log σ²) · ε.
-# - Wrote the reconstruction loss and the KL by hand, and checked them against `vaelab`.
+# - Wrote the sampling step, the KL, the reconstruction loss, the decoder and the model
+#   yourself, and checked each against `vaelab`.
 # - Trained the VAE and scored it in nats per image; computed log p(x) and the ELBO gap.
 # - Next, **03 · Spot the bug**: the original chapter got two of these formulas wrong.

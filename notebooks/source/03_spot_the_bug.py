@@ -63,16 +63,27 @@ print("chapter sigma = exp(z_log_var)     =", round(float(np.exp(z_log_var)), 3)
 # with weight 1. To compare, multiply the chapter's loss by 784: the BCE becomes the ELBO's, and the
 # KL weight becomes 784 × 5e-4 × (the ratio between the chapter's KL mean and the true KL).
 #
-# ### Exercise
+# ### Exercise: the chapter's effective β
 #
-# At `latent_dim = 2`, what is the chapter's effective KL weight, compared with the ELBO's 1?
-# (The mean over 2 dimensions of −(1 + log σ² − μ² − σ²) equals the KL itself.)
+# Write `effective_beta(latent_dim)`: the weight the chapter's loss really gives the KL,
+# measured against a *summed* BCE, for a latent space of any size. (Check it against the ELBO's
+# weight of 1: is the chapter's KL worth more or less than it should be?)
 
 # %%
-from vaelab.exercises import check_effective_beta
+from vaelab.exercises import effective_beta as q
 
-effective_beta = 784 * 5e-4  # your answer
-check_effective_beta(effective_beta)
+
+def effective_beta(latent_dim):
+    # BEGIN SOLUTION
+    return 784 * 5e-4 * 2 / latent_dim
+    # END SOLUTION
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+q.check(effective_beta)
+# q.hint()      # stuck? a question to think about
+# q.solution()  # the answer
 
 # %% [markdown]
 # Let's confirm it numerically on random values: 784 × the chapter's loss equals the summed BCE plus
@@ -90,6 +101,34 @@ summed_bce = float(np.mean(-np.sum(x * np.log(p) + (1 - x) * np.log(1 - p), axis
 kl = float(np.mean(0.5 * np.sum(np.exp(log_var) + mu**2 - 1 - log_var, axis=1)))
 chapter = float(ops.convert_to_numpy(chapter_loss(x, p, mu, log_var)))
 print("effective beta:", round((784 * chapter - summed_bce) / kl, 3))
+
+# %% [markdown]
+# Later editions of the book average the KL over the latent dimensions and drop the 5e-4
+# against a summed BCE: at 2 dimensions that is an effective β of 0.5. Either way, the weight of
+# the KL changes with `latent_dim` when it should not.
+#
+# ### Exercise: the KL the chapter should have written
+#
+# If a model samples with σ = exp(s), its loss must charge the KL of *that* Gaussian. Write
+# `chapter_kl(z_mean, s)`: KL(N(z_mean, exp(s)²) ‖ N(0, 1)) per image, summed over dimensions.
+# The answer shows why the scale of s is irrelevant: the network can learn s = ½ · z_log_var
+# as easily as z_log_var. The bug is the *mismatch* between sampling and KL, not the choice.
+
+# %%
+from vaelab.exercises import chapter_kl as q
+
+
+def chapter_kl(z_mean, s):
+    # BEGIN SOLUTION
+    return 0.5 * np.sum(np.exp(2 * s) + z_mean**2 - 1 - 2 * s, axis=1)
+    # END SOLUTION
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+q.check(chapter_kl)
+# q.hint()      # stuck? a question to think about
+# q.solution()  # the answer
 
 # %% [markdown]
 # ## Training both

@@ -52,39 +52,84 @@ else:
 # %% [markdown]
 # ## 1. The manifold, on Gaussian quantiles
 #
-# The prior says z ~ N(0, I). Most of its mass is near the origin. An evenly spaced grid from −3 to
-# 3
-# would spend most of its tiles on the thin tails. The chapter instead spaces the grid evenly in
-# *probability*: take 15 probabilities from 5% to 95%, and turn each into a z value with the inverse
-# of the Gaussian CDF (`norm.ppf`). Each row and column then covers the same share of the prior.
+# The prior says z ~ N(0, I). Most of its mass is near the origin. An evenly spaced grid from
+# −3 to 3 would spend most of its tiles on the thin tails. The chapter instead spaces the grid
+# evenly in *probability*: take 15 probabilities from 5% to 95%, and turn each into a z value
+# with the inverse of the Gaussian CDF. Each row and column then covers the same share of the
+# prior. Here is the inverse CDF (`scipy.stats.norm.ppf`) over the whole range:
 
 # %%
-probabilities = np.linspace(0.05, 0.95, 15)
+probability = np.linspace(0.01, 0.99, 200)
 fig, ax = plt.subplots(figsize=(6, 3), layout="constrained")
-ax.plot(probabilities, norm.ppf(probabilities), "o-")
+ax.plot(probability, norm.ppf(probability))
 ax.set_xlabel("probability (CDF)")
 ax.set_ylabel("z = norm.ppf(probability)")
-ax.set_title("Quantile grid: dense near 0, sparse in the tails");
+ax.set_title("The inverse CDF: steep in the tails, flat near 0");
 
 # %% [markdown]
 # ### Exercise: make the chapter's grid
 #
-# Compute the 15 z values of the chapter's grid.
+# Compute `grid`, the 15 z values of the chapter's grid (one axis).
 
 # %%
-from vaelab.exercises import check_quantile_grid
+from vaelab.exercises import quantile_grid as q
 
-grid_values = norm.ppf(np.linspace(0.05, 0.95, 15))  # your answer
-check_quantile_grid(grid_values)
+grid = norm.ppf(np.linspace(0.05, 0.95, 15))  # LEARNER: grid = ...
+
+# %%
+# NBVAL_CHECK_OUTPUT
+q.check(grid)
+# q.hint()      # stuck? a question to think about
+# q.solution()  # the answer
+
+# %% [markdown]
+# ### Exercise: predict, then check
+#
+# Before you look at the map: what share of the prior's probability lies inside the grid's
+# square, from the 5% to the 95% quantile on both axes? Write your prediction as a fraction.
+
+# %%
+from vaelab.exercises import grid_coverage as q
+
+coverage = 0.9 * 0.9  # LEARNER: coverage = ...
+
+# %%
+# NBVAL_CHECK_OUTPUT
+q.check(coverage)
+# q.hint()      # stuck? a question to think about
+# q.solution()  # the answer
 
 # %% [markdown]
 # The chapter decoded the 225 grid points with 225 separate `predict` calls. A decoder takes a
 # whole batch at once, so `manifold_image` stacks the 225 points into one array and decodes them
-# in **one** call. Here is the same idea by hand: the grid's points, row by row from the top.
+# in **one** call.
+#
+# ### Exercise: the map in one call
+#
+# Build `points`, a (225, 2) array of the grid's points in the order of the image: row by row
+# from the top (largest z₂ first), and within a row from left to right (z₁ growing). Use
+# `vaelab.latent.grid_values(15)` for one axis, so that the rest runs before your grid is done.
 
 # %%
-z_grid = np.array([[a, b] for b in grid_values[::-1] for a in grid_values], dtype="float32")
-digits = decode(vae.decoder, z_grid)  # one call: shape (225, 28, 28, 1)
+from vaelab.exercises import grid_points as q
+from vaelab.latent import grid_values
+
+values = grid_values(15)
+points = np.array([[a, b] for b in values[::-1] for a in values])  # LEARNER: points = ...
+
+# %%
+# NBVAL_CHECK_OUTPUT
+q.check(points)
+# q.hint()      # stuck? a question to think about
+# q.solution()  # the answer
+
+# %% [markdown]
+# With the points in that order, one `decode` call and a reshape give the whole map:
+
+# %%
+z1, z2 = np.meshgrid(values, values[::-1])  # the same order, computed here
+points = np.stack([z1.ravel(), z2.ravel()], axis=1)
+digits = decode(vae.decoder, points)  # one call: shape (225, 28, 28, 1)
 by_hand = digits[..., 0].reshape(15, 15, 28, 28).transpose(0, 2, 1, 3).reshape(420, 420)
 print("same image as manifold_image:", np.allclose(by_hand, manifold_image(vae.decoder, n=15)))
 

@@ -40,16 +40,24 @@ codes = encode_means(vae, x_test)  # z_mean of every test image
 #
 # ### Exercise: four-ness
 #
-# Compute the "four-ness" vector: the mean code of the 4s minus the mean code of all images.
+# Compute `four_ness`, a vector in the latent plane that points from the average digit towards
+# the average 4. Use `codes`, the `z_mean` of every test image (not a sampled z: sampling adds
+# noise that has nothing to do with the concept).
 
 # %%
-from vaelab.exercises import check_concept_vector
+from vaelab.exercises import concept_vector as q
 
-four_ness = codes[y_test == 4].mean(axis=0) - codes.mean(axis=0)  # your answer
-check_concept_vector(four_ness, codes, y_test, digit=4)
+four_ness = codes[y_test == 4].mean(axis=0) - codes.mean(axis=0)  # LEARNER: four_ness = ...
+
+# %%
+# NBVAL_CHECK_OUTPUT
+q.check(four_ness, x_test, y_test)
+# q.hint()      # stuck? a question to think about
+# q.solution()  # the answer
 
 # %% [markdown]
-# `vaelab.latent.concept_vectors` computes this for every label at once.
+# `vaelab.latent.concept_vectors` computes this for every label at once; the cells below use it,
+# so they run whether or not your answer is done.
 
 # %%
 from vaelab.latent import concept_vectors
@@ -104,6 +112,43 @@ plot_interpolation(vae, x_test[a], x_test[b], steps=9);
 from vaelab.widgets import InterpolationExplorer
 
 InterpolationExplorer(vae, x_test[a], x_test[b])
+
+# %% [markdown]
+# ### Exercise: the same walk in pixel space
+#
+# Why walk in the latent space at all? Blend the two images directly instead: make
+# `pixel_images`, 9 images (1 − t) · x_a + t · x_b for t evenly spaced from 0 to 1, with
+# `x_a = x_test[a]` and `x_b = x_test[b]` (shape (9, 28, 28, 1)).
+
+# %%
+from vaelab.exercises import pixel_path as q
+
+x_a, x_b = x_test[a], x_test[b]
+t = np.linspace(0, 1, 9)[:, None, None, None]  # LEARNER: t = ...
+pixel_images = (1 - t) * x_a + t * x_b  # LEARNER: pixel_images = ...
+
+# %%
+# NBVAL_CHECK_OUTPUT
+q.check(pixel_images, x_a, x_b)
+# q.hint()      # stuck? a question to think about
+# q.solution()  # the answer
+
+# %% [markdown]
+# Both paths side by side (computed here, not from your cell): the latent path passes through
+# digits, the pixel path through two digits laid over each other.
+
+# %%
+from vaelab.latent import interpolate
+
+steps = np.linspace(0, 1, 9)[:, None, None, None]
+rows = {"latent": interpolate(vae, x_a, x_b, steps=9), "pixels": (1 - steps) * x_a + steps * x_b}
+fig, axes = plt.subplots(2, 9, figsize=(9, 2.3), layout="constrained")
+for row, (name, images) in zip(axes, rows.items()):
+    for ax, image in zip(row, images):
+        ax.imshow(image[..., 0], cmap="Greys_r", vmin=0, vmax=1)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    row[0].set_ylabel(name)
 
 # %% [markdown]
 # ## 4. Arithmetic

@@ -61,15 +61,21 @@ for ax, (beta, vae) in zip(axes, models.items()):
     ax.set_title(f"beta = {beta}")
 
 # %% [markdown]
-# ### Exercise
+# ### Exercise: read your own results
 #
-# As β grows, does the KL term of the trained model go "up" or "down"? Check against the table
-# above.
+# As β grows from 0.5 to 4, does the KL term of the trained model go "up" or "down"? Answer from
+# the table your run printed above; the check reads the same table (`results`).
 
 # %%
-from vaelab.exercises import check_beta_effect
+from vaelab.exercises import beta_effect as q
 
-check_beta_effect("down")  # your answer: "up" or "down"
+answer = "down"  # LEARNER: answer = ...  # "up" or "down"
+
+# %%
+# NBVAL_CHECK_OUTPUT
+q.check(answer, results)
+# q.hint()      # stuck? a question to think about
+# q.solution()  # the answer
 
 # %% [markdown]
 # ## 2. A larger latent space

@@ -32,6 +32,8 @@ import sys
 import time
 from pathlib import Path
 
+import vaelab  # noqa: E402,F401  (light; keeps TensorFlow's start-up lines quiet)
+
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT.parent / "shared" / "bench" / "seed_baseline.py"
 FLOP_PER_IMAGE = 135e6  # forward + backward of the chapter's model, from its layer shapes
@@ -62,7 +64,7 @@ def worker(settings: dict) -> dict:
     (x_train, _), (x_test, _) = load_mnist(source="bundled", verbose=False)
     seed = settings.pop("seed", 0)
     keras.utils.set_random_seed(seed)  # the initial weights too
-    vae = build_vae(seed=seed)
+    vae = build_vae(seed=seed, beta=settings.pop("beta", 1.0))
     compile_settings = {
         k: settings.pop(k) for k in ("steps_per_execution", "jit_compile") if k in settings
     }

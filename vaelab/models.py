@@ -47,6 +47,7 @@ class Sampling(layers.Layer):
         self.seed = seed
         self.log_var_scale = float(log_var_scale)
         self.seed_generator = keras.random.SeedGenerator(seed)
+        self.built = True  # no weights to create: a model that holds it needs no build step
 
     def call(self, z_mean, z_log_var):
         epsilon = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)

@@ -12,7 +12,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from build_notebooks import (  # noqa: E402
     BEGIN,
-    CHECK_MARK,
+    CHECK_TAG,
     END,
     LEARNER,
     VARIANTS,
@@ -48,12 +48,13 @@ def test_notebook_is_built_from_its_source(source, variant):
     )
     assert "widgets" not in committed.metadata
     for cell in committed.cells:
-        marked = cell.cell_type == "code" and cell.source.lstrip().startswith(CHECK_MARK)
+        marked = cell.cell_type == "code" and CHECK_TAG in cell.metadata.get("tags", [])
         if cell.cell_type == "code" and not marked:
             assert cell.outputs == [], "only checked cells keep outputs"
         if marked:
             assert cell.outputs, "a checked cell keeps the output nbval compares against"
     assert "NBVAL_SKIP" not in source.read_text() and "nbval-skip" not in source.read_text()
+    assert "NBVAL_CHECK_OUTPUT" not in path.read_text(), "a tag, not a comment the learner sees"
     for marker in (BEGIN, END, LEARNER.strip()):
         assert marker not in path.read_text(), f"a solution marker left in {path}"
 
@@ -90,8 +91,8 @@ def exercise_checks(source, variant):
 
 @pytest.mark.parametrize("source", COURSE, ids=lambda p: p.stem)
 def test_learner_notebooks_ship_blank_and_solutions_are_correct(source):
-    """nbval compares these stored outputs on every run (the check cells are marked
-    NBVAL_CHECK_OUTPUT), so a learner notebook that printed "Correct" fails there."""
+    """nbval compares these stored outputs on every run (the check cells are tagged
+    nbval-check-output), so a learner notebook that printed "Correct" fails there."""
     learner, solution = exercise_checks(source, "learner"), exercise_checks(source, "solution")
     assert learner and len(learner) == len(solution)
     for text in learner:

@@ -20,7 +20,8 @@ Both notebooks are written the same way:
 
 * cell sources exactly as in the text source; cell ids numbered; no cell metadata; notebook
   metadata a python3 kernelspec only (no widget state, no per-machine versions);
-* no outputs, except in cells that start with ``# NBVAL_CHECK_OUTPUT``: nbval compares those
+* no outputs, except in cells tagged ``nbval-check-output`` (``# %% tags=["nbval-check-output"]``
+  in the source; a tag, not a comment, so learners do not see it): nbval compares those
   cells' plain-text outputs on every test run, so they keep them (and, as nbval requires, an
   execution count: the cell's position among the code cells). The outputs come from the
   notebook already written when the cell is unchanged, or from running it (``--refresh``).
@@ -47,7 +48,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 SOURCES = NOTEBOOKS / "source"
-CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
+CHECK_TAG = "nbval-check-output"
 METADATA = {
     "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
     "language_info": {"name": "python"},
@@ -112,14 +113,15 @@ def build(source: Path, outputs_from=None, variant: str = "learner"):
         known = {c.source: c.outputs for c in outputs_from.cells if c.cell_type == "code"}
     position = 0
     for index, cell in enumerate(notebook.cells):
-        cell.metadata = {}
+        checked = CHECK_TAG in cell.metadata.get("tags", [])
+        cell.metadata = {"tags": [CHECK_TAG]} if checked else {}
         cell.id = f"{source.stem[:2]}-{index:02d}"
         if cell.cell_type != "code":
             continue
         cell.source = variant_of(cell.source, variant)
         position += 1
         cell.outputs, cell.execution_count = [], None
-        if cell.source.lstrip().startswith(CHECK_MARK):
+        if checked:
             cell.outputs = [p for p in map(_plain, known.get(cell.source, [])) if p is not None]
             cell.execution_count = position if cell.outputs else None
     return notebook

@@ -66,8 +66,7 @@ print("Keras", keras.__version__, "with the", keras.backend.backend(), "backend"
 (x_train, y_train), (x_test, y_test) = load_mnist()
 print("training images:", x_train.shape, "test images:", x_test.shape)
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 vae = build_vae()
 print("parameters:", f"{vae.encoder.count_params() + vae.decoder.count_params():,}")
 print("encoder outputs:", [tuple(output.shape) for output in vae.encoder.outputs])
@@ -91,8 +90,7 @@ from vaelab.exercises import compression_ratio as q
 
 ratio = x_train.shape[1] * x_train.shape[2] / 2  # LEARNER: ratio = ...
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 q.check(ratio)
 # q.hint()      # stuck? a question to think about
 # q.solution()  # the answer

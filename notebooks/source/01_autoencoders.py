@@ -122,8 +122,7 @@ def midpoint(code_a, code_b):
     # END SOLUTION
 
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 q.check(midpoint)
 # q.hint()      # stuck? a question to think about
 # q.solution()  # the answer

@@ -56,8 +56,7 @@ z_mean = layers.Dense(latent_dim, name="z_mean")(h)
 z_log_var = layers.Dense(latent_dim, name="z_log_var")(h)
 my_encoder = keras.Model(image, [z_mean, z_log_var], name="encoder")
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 print("my encoder:    ", f"{my_encoder.count_params():,}", "parameters")
 print("vaelab encoder:", f"{vaelab.build_encoder(latent_dim).count_params():,}", "parameters")
 
@@ -90,8 +89,7 @@ def sample(z_mean, z_log_var, epsilon):
     # END SOLUTION
 
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 q.check(sample)
 # q.hint()      # stuck? a question to think about
 # q.solution()  # the answer
@@ -101,8 +99,7 @@ q.check(sample)
 # seeded model samples the same way on every run. Let's check its statistics: with
 # `z_log_var = log 4`, σ should be 2.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 sampler = vaelab.Sampling(seed=0)
 means = np.zeros((50_000, 2), "float32")
 log_vars = np.full((50_000, 2), np.log(4.0), "float32")
@@ -140,8 +137,7 @@ def kl(z_mean, z_log_var):
     # END SOLUTION
 
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 q.check(kl)
 # q.hint()      # stuck? a question to think about
 # q.solution()  # the answer
@@ -165,8 +161,7 @@ def reconstruction_loss(x, probabilities):
     # END SOLUTION
 
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 q.check(reconstruction_loss)
 # q.hint()      # stuck? a question to think about
 # q.solution()  # the answer
@@ -199,8 +194,7 @@ def build_my_decoder(latent_dim):
     # END SOLUTION
 
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 q.check(build_my_decoder)
 # q.hint()      # stuck? a question to think about
 # q.solution()  # the answer
@@ -243,8 +237,7 @@ class MyVAE(keras.Model):
         # END SOLUTION
 
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 q.check(MyVAE)
 # q.hint()      # stuck? a question to think about
 # q.solution()  # the answer
@@ -270,8 +263,7 @@ my_vae.fit(x_train[:1_000], epochs=1, batch_size=16, verbose=2)
 # Before training, the decoder outputs about 0.5 for every pixel, so the loss should be close to
 # 784 · ln 2 ≈ 543 nats.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 from vaelab.metrics import elbo_terms, log_likelihood, neg_elbo
 from vaelab.models import build_vae
 

@@ -45,8 +45,7 @@ x_train = x_train[:NUM_IMAGES]
 #
 # A one-line demonstration with σ² = 0.25 (so σ should be 0.5):
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 z_log_var = np.log(0.25)
 print("correct sigma = exp(z_log_var / 2) =", round(float(np.exp(0.5 * z_log_var)), 3))
 print("chapter sigma = exp(z_log_var)     =", round(float(np.exp(z_log_var)), 3))
@@ -79,8 +78,7 @@ def effective_beta(latent_dim):
     # END SOLUTION
 
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 q.check(effective_beta)
 # q.hint()      # stuck? a question to think about
 # q.solution()  # the answer
@@ -89,8 +87,7 @@ q.check(effective_beta)
 # Let's confirm it numerically on random values: 784 × the chapter's loss equals the summed BCE plus
 # 0.392 × the KL.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 import keras.ops as ops
 
 rng = np.random.default_rng(0)
@@ -124,8 +121,7 @@ def chapter_kl(z_mean, s):
     # END SOLUTION
 
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 q.check(chapter_kl)
 # q.hint()      # stuck? a question to think about
 # q.solution()  # the answer

@@ -76,8 +76,7 @@ from vaelab.exercises import quantile_grid as q
 
 grid = norm.ppf(np.linspace(0.05, 0.95, 15))  # LEARNER: grid = ...
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 q.check(grid)
 # q.hint()      # stuck? a question to think about
 # q.solution()  # the answer
@@ -93,8 +92,7 @@ from vaelab.exercises import grid_coverage as q
 
 coverage = 0.9 * 0.9  # LEARNER: coverage = ...
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 q.check(coverage)
 # q.hint()      # stuck? a question to think about
 # q.solution()  # the answer
@@ -117,8 +115,7 @@ from vaelab.latent import grid_values
 values = grid_values(15)
 points = np.array([[a, b] for b in values[::-1] for a in values])  # LEARNER: points = ...
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 q.check(points)
 # q.hint()      # stuck? a question to think about
 # q.solution()  # the answer

@@ -49,8 +49,7 @@ from vaelab.exercises import concept_vector as q
 
 four_ness = codes[y_test == 4].mean(axis=0) - codes.mean(axis=0)  # LEARNER: four_ness = ...
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 q.check(four_ness, x_test, y_test)
 # q.hint()      # stuck? a question to think about
 # q.solution()  # the answer
@@ -127,8 +126,7 @@ x_a, x_b = x_test[a], x_test[b]
 t = np.linspace(0, 1, 9)[:, None, None, None]  # LEARNER: t = ...
 pixel_images = (1 - t) * x_a + t * x_b  # LEARNER: pixel_images = ...
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 q.check(pixel_images, x_a, x_b)
 # q.hint()      # stuck? a question to think about
 # q.solution()  # the answer

@@ -71,8 +71,7 @@ from vaelab.exercises import beta_effect as q
 
 answer = "down"  # LEARNER: answer = ...  # "up" or "down"
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 q.check(answer, results)
 # q.hint()      # stuck? a question to think about
 # q.solution()  # the answer

@@ -1,6 +1,8 @@
 """Every exercise: the right answer passes, the placeholder is recognised, and each typical
 wrong answer is rejected with its own message (never one starting with "Correct")."""
 
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
@@ -26,28 +28,22 @@ def rejected(exercise, *answer, because):
 # -- right answers and placeholders ------------------------------------------------------------
 
 
-def right_decoder(latent_dim):
-    z = keras.Input(shape=(latent_dim,))
-    h = layers.Dense(14 * 14 * 64, activation="relu")(z)
-    h = layers.Reshape((14, 14, 64))(h)
-    h = layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu")(h)
-    return keras.Model(z, layers.Conv2D(1, 3, padding="same", activation="sigmoid")(h))
+def solution_cells(notebook: str, *starts: str) -> dict:
+    """Run the cells of a solution notebook that start with ``starts``; their namespace."""
+    import nbformat
+
+    path = Path(__file__).resolve().parents[1] / "notebooks" / "solutions" / notebook
+    cells = nbformat.read(path, as_version=4).cells
+    namespace = {"keras": keras, "layers": layers, "ops": ops, "np": np, "vaelab": vaelab}
+    for start in starts:
+        code = next(c.source for c in cells if c.cell_type == "code" and start in c.source)
+        exec(compile(code, f"{notebook}:{start}", "exec"), namespace)
+    return namespace
 
 
-class RightVAE(keras.Model):
-    def __init__(self, encoder, decoder, beta=1.0, **kwargs):
-        super().__init__(**kwargs)
-        self.encoder, self.decoder, self.beta = encoder, decoder, beta
-        self.sampler = vaelab.Sampling(seed=0)
-
-    def call(self, x):
-        return self.encoder(x)
-
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        z_mean, z_log_var = y_pred
-        reconstruction = self.decoder(self.sampler(z_mean, z_log_var))
-        kl = vaelab.kl_divergence(z_mean, z_log_var)
-        return ops.mean(vaelab.reconstruction_loss(x, reconstruction) + self.beta * kl)
+#: The decoder and the model exactly as notebook 02's solution writes them.
+SOLUTION = solution_cells("02_building_the_vae.ipynb", "def build_my_decoder", "class MyVAE")
+right_decoder, RightVAE = SOLUTION["build_my_decoder"], SOLUTION["MyVAE"]
 
 
 class BlankVAE(RightVAE):
@@ -304,8 +300,9 @@ def test_wrong_models():
 
 
 def test_the_learner_model_is_vaelabs_model(mnist):
-    """The notebook's solution VAE has vaelab's parameters and, with the same weights and
-    noise, the same loss as vaelab.build_vae() on a fixed batch."""
+    """Notebook 02's solution (its decoder and its MyVAE, run from the solution notebook) has
+    vaelab's parameters and, with the same weights and noise, the same loss as
+    vaelab.build_vae() on a fixed batch."""
     (x_train, _), _ = mnist
     reference = vaelab.build_vae(seed=0)
     mine = RightVAE(vaelab.build_encoder(2), right_decoder(2))

@@ -35,7 +35,7 @@ def _compile(model):
         import tensorflow as tf
 
         spec = [tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32)]
-        # reduce_retracing: one trace per model, no "retracing" warning across many models.
+        # A fixed input signature: one trace per model, whatever the batch size.
         function = tf.function(
             lambda inputs: model_ref()(inputs, training=False),
             input_signature=spec,

@@ -61,6 +61,12 @@ def worker(settings: dict) -> dict:
             self.epoch_seconds.append(seconds)
             self.points.append((round(self.seconds, 2), round(neg_elbo(self.model, x_test), 2)))
 
+    threads = settings.pop("threads", None)  # [intra-op, inter-op] for TensorFlow
+    if threads is not None:
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(threads[0])
+        tf.config.threading.set_inter_op_parallelism_threads(threads[1])
     (x_train, _), (x_test, _) = load_mnist(source="bundled", verbose=False)
     seed = settings.pop("seed", 0)
     keras.utils.set_random_seed(seed)  # the initial weights too
@@ -68,8 +74,11 @@ def worker(settings: dict) -> dict:
     compile_settings = {
         k: settings.pop(k) for k in ("steps_per_execution", "jit_compile") if k in settings
     }
-    if compile_settings:
-        vae.compile(optimizer=vae.optimizer, **compile_settings)
+    optimizer = settings.pop("optimizer", None)  # e.g. {"name": "adam", "epsilon": 1e-4}
+    if optimizer is not None:
+        optimizer = keras.optimizers.get({"class_name": optimizer.pop("name"), "config": optimizer})
+    if compile_settings or optimizer is not None:
+        vae.compile(optimizer=optimizer or vae.optimizer, **compile_settings)
     curve = Curve()
     train(vae, x_train, seed=seed, callbacks=[curve], verbose=0, **settings)
     return {"curve": curve.points, "epoch_seconds": curve.epoch_seconds}

@@ -52,14 +52,12 @@ class RestoreOnNaN(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.good_weights = self.model.get_weights()
-        self.stopped = False
 
     def on_epoch_end(self, epoch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is None or math.isfinite(float(loss)):
             self.good_weights = self.model.get_weights()
             return
-        self.stopped = True
         self.model.stop_training = True
         self.model.set_weights(self.good_weights)
         print(

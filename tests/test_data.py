@@ -129,3 +129,16 @@ def test_load_npz_errors(tmp_path):
     np.savez(tmp_path / "big.npz", x=np.zeros((4, 32, 32)))
     with pytest.raises(ValueError, match="28x28"):
         data.load_npz(tmp_path / "big.npz")
+
+
+def test_slant_measures_the_lean_on_the_pixels():
+    upright = np.zeros((28, 28), "float32")
+    upright[4:24, 13:15] = 1.0
+    right = np.zeros((28, 28), "float32")
+    for row in range(4, 24):  # top to the right: column falls as the row grows
+        right[row, 20 - (row - 4) // 2] = 1.0
+    values = data.slant(np.stack([upright, right, right[:, ::-1]]))
+    assert values[0] == pytest.approx(0.0, abs=1e-9)
+    assert values[1] == pytest.approx(0.5, abs=0.05) and values[2] == pytest.approx(-values[1])
+    with pytest.raises(ValueError, match="ink"):
+        data.slant(np.zeros((2, 28, 28)))

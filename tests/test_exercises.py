@@ -83,6 +83,11 @@ def right_answers(test_digits):
     return {
         "compression_ratio": (28 * 28 / 2,),
         "midpoint": (lambda a, b: (a + b) / 2,),
+        "holes": (
+            lambda c, p, d: np.mean(np.linalg.norm(p[:, None] - c[None], axis=-1).min(axis=1) > d),
+        ),
+        "pixel_floor": (-(0.3 * np.log(0.3) + 0.7 * np.log(0.7)),),
+        "kl_bits": (np.float32(6.0) / np.log(2), 6.0),
         "sampling": (lambda m, lv, e: m + np.exp(0.5 * lv) * e,),
         "kl": (lambda m, lv: 0.5 * np.sum(np.exp(lv) + m**2 - 1 - lv, axis=1),),
         "reconstruction": (
@@ -174,6 +179,21 @@ WRONG_FUNCTIONS = [
         lambda x, p: ops.sum(keras.losses.binary_crossentropy(x, p)),
         "one loss per image",
     ),
+    (
+        "holes",
+        lambda c, p, d: np.mean(np.linalg.norm(p[:, None] - c[None], axis=-1).min(1) < d),
+        "near",
+    ),
+    (
+        "holes",
+        lambda c, p, d: np.sum(np.linalg.norm(p[:, None] - c[None], axis=-1).min(1) > d),
+        "count",
+    ),
+    (
+        "holes",
+        lambda c, p, d: np.mean(np.linalg.norm(p[:, None] - c[None], axis=-1).mean(1) > d),
+        "minimum",
+    ),
     ("effective_beta", lambda d: 0.392, "latent_dim = 2 only"),
     ("effective_beta", lambda d: 784 * 5e-4 / d, "2 · KL / d"),
     ("effective_beta", lambda d: 5e-4 * 2 / d, "784 pixels"),
@@ -203,6 +223,13 @@ def test_wrong_numbers_and_arrays(right_answers):
     rejected(exercises.compression_ratio, "392", because="one number")
     assert status(exercises.compression_ratio, np.array([392.0]))[0] == "correct"
     rejected(exercises.grid_coverage, 0.9, because="one axis")
+    rejected(exercises.pixel_floor, 0, because="black or white")
+    rejected(exercises.pixel_floor, 0.881, because="bits")
+    rejected(exercises.pixel_floor, -0.3 * np.log(0.3), because="two terms")
+    rejected(exercises.pixel_floor, 0.5, because="best p")
+    rejected(exercises.kl_bits, 6 * np.log(2), 6.0, because="divide")
+    rejected(exercises.kl_bits, 6 / np.log(10), 6.0, because="base 10")
+    rejected(exercises.kl_bits, 8.0, None, because="check(bits, kl_nats)")
     rejected(exercises.grid_coverage, 81, because="fraction")
     rejected(exercises.grid_coverage, 0.95, because="not the prior probability")
     probabilities = np.linspace(0.05, 0.95, 15)

@@ -104,3 +104,31 @@ def test_other_models_still_decode_after_a_training_step(x_small):
     vae.fit(x_small[:64], epochs=1, batch_size=32, verbose=0)
     np.testing.assert_allclose(latent.decode(vae.decoder, z), keras_says(vae.decoder, z), atol=2e-6)
     assert np.abs(latent.decode(vae.decoder, z) - first).max() > 0
+
+
+def test_hole_share_sees_gaps_and_ignores_scale(rng):
+    filled = rng.uniform(-2.5, 2.5, size=(20_000, 2)) * [1.0, 1.0]
+    filled = (filled - filled.mean(0)) / filled.std(0) * 1.5  # a dense square beyond the box
+    assert latent.hole_share(filled)["share"] < 0.01
+    clumps = np.concatenate([rng.normal(c, 0.05, size=(500, 2)) for c in ([0, 0], [3, 3])])
+    result = latent.hole_share(clumps)
+    assert result["share"] > 0.8 and result["holes"].shape == (60, 60)
+    # standardized first: the autoencoder's arbitrary scale does not change the measure
+    assert latent.hole_share(clumps * 100 + 7)["share"] == pytest.approx(result["share"])
+    # a hole near a code is not a hole: moving a code onto a grid point fills it
+    lower = latent.hole_share(clumps, distance=1.0)["share"]
+    assert lower < result["share"]
+    for bad in (np.zeros((5, 3)), np.zeros((1, 2)), np.zeros((10, 2))):
+        with pytest.raises(ValueError):
+            latent.hole_share(bad)
+
+
+def test_attribute_vector_points_from_low_to_high_scores(pretrained, mnist):
+    (_, _), (x_test, _) = mnist
+    codes = latent.encode_means(pretrained, x_test[:500])
+    vector = latent.attribute_vector(pretrained, x_test[:500], scores=codes[:, 0])
+    assert vector[0] > 1.0 and abs(vector[1]) < vector[0]
+    with pytest.raises(ValueError, match="one each"):
+        latent.attribute_vector(pretrained, x_test[:10], scores=np.arange(3))
+    with pytest.raises(ValueError, match="fraction"):
+        latent.attribute_vector(pretrained, x_test[:10], scores=np.arange(10), fraction=0.7)

@@ -206,3 +206,40 @@ def test_builders_reject_bad_arguments():
         build_decoder(2.5)
     with pytest.raises(ValueError, match="beta"):
         build_vae(beta=-1.0)
+
+
+@pytest.mark.parametrize(
+    "bugs, scale, chapter_loss_used",
+    [
+        ((), 0.5, False),
+        (("sigma",), 1.0, False),
+        (("kl_weight",), 0.5, True),
+        (("sigma", "kl_weight"), 1.0, True),
+    ],
+)
+def test_the_chapters_bugs_one_at_a_time(bugs, scale, chapter_loss_used, x_small, tmp_path):
+    vae = build_vae(bugs=bugs, seed=0)
+    assert vae.sampler.log_var_scale == scale and vae.bugs == bugs
+    assert vae.chapter_replica == (len(bugs) == 2)
+    loss = float(vae.compute_loss(x=x_small[:32], y_pred=vae(x_small[:32])))
+    # the chapter's loss is a per-pixel mean (≈ 0.7 untrained), the ELBO a sum (≈ 543)
+    assert (loss < 1.0) if chapter_loss_used else (400 < loss < 700)
+    path = tmp_path / "model.keras"
+    vae.save(path)
+    assert load_vae(path).bugs == bugs
+
+
+def test_unknown_bugs_are_named():
+    with pytest.raises(ValueError, match="'sigmas'"):
+        build_vae(bugs=("sigmas",))
+    assert build_vae(bugs="sigma").bugs == ("sigma",)
+    assert build_vae(chapter_replica=True).bugs == ("sigma", "kl_weight")
+
+
+def test_train_takes_the_plain_autoencoder_with_the_same_recipe(x_small):
+    from vaelab.training import train
+
+    autoencoder = build_autoencoder()
+    history = train(autoencoder, x_small, validation_data=x_small[:64], num_epochs=2, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0] < 784 * math.log(2)
+    assert np.isfinite(history.history["val_loss"]).all()

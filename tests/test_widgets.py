@@ -19,6 +19,7 @@ from vaelab.widgets import (  # noqa: E402
     ConceptEditor,
     InterpolationExplorer,
     LatentExplorer,
+    PosteriorExplorer,
     digit_png,
 )
 
@@ -201,3 +202,30 @@ def test_setting_several_sliders_decodes_once(pretrained, mnist):
     assert len(calls) == 2
     np.testing.assert_allclose(calls[-1], [[-0.4, 0.6]], atol=1e-6)
     assert f"M{explorer.crosshair_pixels()[0] - 11:.1f}" in explorer.crosshair.value
+
+
+def test_posterior_explorer_follows_the_picked_digit(pretrained, mnist):
+    from vaelab.metrics import log_likelihood
+
+    (_, _), (x_test, y_test) = mnist
+    explorer = PosteriorExplorer(pretrained, x_test[:20], y_test[:20])
+    assert isinstance(explorer, widgets.VBox)
+    first = explorer.result
+    explorer.picker.value = 5
+    assert explorer.result["log_px"] != first["log_px"]
+    assert f"a {y_test[5]}:" in explorer.caption.value and "gap" in explorer.caption.value
+    np.testing.assert_array_equal(
+        png_to_array(explorer.original.value), np.round(x_test[5, ..., 0] * 255)
+    )
+    # the figures agree with the library's own log p(x)
+    assert explorer.result["log_px"] == pytest.approx(
+        log_likelihood(pretrained, x_test[5:6]), abs=1e-6
+    )
+    assert explorer.output.outputs == ()
+
+
+def test_posterior_explorer_needs_two_dimensions():
+    from vaelab.models import build_vae
+
+    with pytest.raises(ValueError, match="2-D"):
+        PosteriorExplorer(build_vae(latent_dim=3), np.zeros((2, 28, 28, 1), "float32"))

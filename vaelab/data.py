@@ -28,6 +28,39 @@ DEBIAN_FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 NETWORK_TIMEOUT = 3.0
 
 
+def binarize(x, threshold: float = 0.5) -> np.ndarray:
+    """Black-and-white images: 1 where the grey level is above ``threshold``, else 0; notebook 02.
+
+    A fixed threshold, so every run scores the same images (the literature also binarises by
+    sampling each pixel, which gives other images each time). On binary images the summed BCE
+    is a true −log p(x | z) and its floor is 0; on grey levels it is neither (see
+    :func:`vaelab.metrics.bce_floor`).
+    """
+    if not 0.0 < float(threshold) < 1.0:
+        raise ValueError(f"threshold must lie strictly between 0 and 1, got {threshold!r}.")
+    return (as_images(x, "x") > threshold).astype(np.float32)
+
+
+def slant(x) -> np.ndarray:
+    """How far each digit leans to the right, measured on the pixels; notebook 05.
+
+    From the ink's second moments: the shear −cov(column, row) / var(row) that would stand the
+    digit upright (rows count downwards, so a top leaning right gives a positive slant).
+    """
+    ink = as_images(x, "x")[..., 0].astype(np.float64)
+    rows, columns = np.mgrid[0 : ink.shape[1], 0 : ink.shape[2]]
+    mass = ink.sum(axis=(1, 2))
+    if np.any(mass <= 0):
+        raise ValueError("slant needs some ink in every image; at least one image is all black.")
+
+    def mean(values):
+        return (ink * values).sum(axis=(1, 2)) / mass
+
+    row_mean, column_mean = mean(rows), mean(columns)
+    covariance = mean(rows * columns) - row_mean * column_mean
+    return -covariance / (mean(rows**2) - row_mean**2)
+
+
 def offline_requested() -> bool:
     """True when ``VAELAB_OFFLINE`` is set to 1/true/yes: never touch the network."""
     return os.environ.get("VAELAB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}

@@ -173,6 +173,42 @@ midpoint = Exercise(
 )
 
 
+def _holes(function):
+    rng = np.random.default_rng(11)
+    codes = np.concatenate([rng.normal(-1, 0.3, size=(40, 2)), rng.normal(1.2, 0.2, size=(30, 2))])
+    values = np.linspace(-1.645, 1.645, 12)
+    points = np.stack([a.ravel() for a in np.meshgrid(values, values)], axis=1)
+    gaps = np.linalg.norm(points[:, None] - codes[None], axis=-1)
+    want = float(np.mean(gaps.min(axis=1) > 0.25))
+    got = _number(_call(function, codes, points, 0.25), "the share")
+    if math.isclose(got, 1 - want, abs_tol=1e-9):
+        raise Wrong("that is the share of points *near* a code; a hole is a point far from all.")
+    if math.isclose(got, want * len(points), abs_tol=1e-9):
+        raise Wrong("that is a count of holes; divide by the number of grid points.")
+    if math.isclose(got, float(np.mean(gaps.mean(axis=1) > 0.25)), abs_tol=1e-9):
+        raise Wrong("use the distance to the *nearest* code (the minimum), not the mean distance.")
+    if not math.isclose(got, want, abs_tol=1e-9):
+        raise Wrong(f"{got:g} is not the share of grid points farther than 0.25 from every code.")
+    return "a point is a hole when even its nearest code is farther than the distance."
+
+
+holes = Exercise(
+    "holes",
+    "01",
+    "write hole_fraction(codes, points, distance): the share of points far from every code.",
+    _holes,
+    [
+        "For one grid point, which code decides whether it is a hole: the nearest, the farthest, "
+        "or all of them on average?",
+        "Distances from every point to every code: np.linalg.norm(points[:, None] - "
+        "codes[None], axis=-1), shape (points, codes). Take the minimum over codes.",
+    ],
+    "def hole_fraction(codes, points, distance):\n"
+    "    gaps = np.linalg.norm(points[:, None] - codes[None], axis=-1)\n"
+    "    return np.mean(gaps.min(axis=1) > distance)",
+)
+
+
 # -- notebook 02 -------------------------------------------------------------------------------
 
 
@@ -424,6 +460,41 @@ model = Exercise(
     "        nats = (vaelab.reconstruction_loss(x, reconstruction)\n"
     "                + self.beta * vaelab.kl_divergence(z_mean, z_log_var))\n"
     "        return ops.mean(nats)",
+)
+
+
+def _pixel_floor(answer):
+    value = _number(answer, "the smallest loss")
+    want = -(0.3 * math.log(0.3) + 0.7 * math.log(0.7))
+    if math.isclose(value, 0.0, abs_tol=1e-6):
+        raise Wrong(
+            "0 needs p = x with x black or white; with x = 0.3 even p = 0.3 costs something."
+        )
+    if math.isclose(value, want / math.log(2), rel_tol=1e-3):
+        raise Wrong("that is in bits (log base 2); the course counts in nats (natural log).")
+    if math.isclose(value, -0.3 * math.log(0.3), rel_tol=1e-3) or math.isclose(
+        value, -0.7 * math.log(0.7), rel_tol=1e-3
+    ):
+        raise Wrong("the cross-entropy has two terms, x log p and (1 − x) log(1 − p).")
+    if not math.isclose(value, want, rel_tol=1e-3):
+        raise Wrong(f"{value:g} is not the cross-entropy at its best p. Which p is best?")
+    return (
+        f"{want:.3f} nats, reached at p = 0.3. Summed over MNIST's grey pixels this floor is "
+        "about 46 nats per image."
+    )
+
+
+pixel_floor = Exercise(
+    "pixel_floor",
+    "02",
+    "predict: the smallest BCE any decoder can score on one pixel of grey level x = 0.3?",
+    _pixel_floor,
+    [
+        "The BCE is −x log p − (1 − x) log(1 − p). For which p is it smallest? (Plot it, or "
+        "set its derivative to 0.)",
+        "The best p is x itself; put p = 0.3 into the formula with the natural log.",
+    ],
+    "floor = -(0.3 * np.log(0.3) + 0.7 * np.log(0.7))  # 0.611 nats",
 )
 
 
@@ -687,15 +758,48 @@ beta_effect = Exercise(
 )
 
 
+def _kl_bits(answer, kl_nats):
+    if kl_nats is None or kl_nats is Ellipsis:
+        raise Wrong("pass your model's KL too: check(bits, kl_nats).")
+    nats = _number(kl_nats, "the KL in nats")
+    value = _number(answer, "the KL in bits")
+    want = nats / math.log(2)
+    if math.isclose(value, nats * math.log(2), rel_tol=1e-3):
+        raise Wrong("one bit is ln 2 ≈ 0.693 nats, so there are more bits than nats: divide.")
+    if math.isclose(value, nats / math.log(10), rel_tol=1e-3):
+        raise Wrong("that is in decimal digits (log base 10), not bits.")
+    if not math.isclose(value, want, rel_tol=1e-3):
+        raise Wrong(f"{value:g} bits is not {nats:.2f} nats.")
+    return (
+        f"{want:.1f} bits: on average, the code tells the decoder about {want:.0f} yes/no "
+        "answers' worth about each image."
+    )
+
+
+kl_bits = Exercise(
+    "kl_bits",
+    "06",
+    "turn the KL of the model (nats per image) into bits per image.",
+    _kl_bits,
+    [
+        "A nat is a natural-log unit and a bit a base-2 one. How many nats is one bit?",
+        "One bit is ln 2 nats: bits = nats / ln 2.",
+    ],
+    "bits = kl_nats / np.log(2)",
+)
+
+
 #: Every exercise of the course, by name.
 ALL = {
     exercise.name: exercise
     for exercise in (
         compression_ratio,
         midpoint,
+        holes,
         sampling,
         kl,
         reconstruction,
+        pixel_floor,
         decoder,
         model,
         effective_beta,
@@ -706,5 +810,6 @@ ALL = {
         concept_vector,
         pixel_path,
         beta_effect,
+        kl_bits,
     )
 }

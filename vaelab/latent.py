@@ -2,8 +2,9 @@
 
 Every function here decodes through :func:`decode`, which runs one compiled Keras call per
 model (``tf.function`` or ``jax.jit``) on a whole batch: never ``predict`` in a loop. Notebook
-01 introduces :func:`decode` and :func:`encode_means`, 04 :func:`grid_values` and
-:func:`manifold_image`, 05 :func:`interpolate` and :func:`concept_vectors`.
+01 introduces :func:`decode`, :func:`encode_means` and :func:`hole_share`, 04
+:func:`grid_values` and :func:`manifold_image`, 05 :func:`interpolate`,
+:func:`concept_vectors` and :func:`attribute_vector`.
 """
 
 from __future__ import annotations
@@ -179,3 +180,55 @@ def concept_vectors(model, x, y) -> dict:
     codes = encode_means(model, x)
     overall = codes.mean(axis=0)
     return {int(label): codes[y == label].mean(axis=0) - overall for label in np.unique(y)}
+
+
+def attribute_vector(model, x, scores, fraction: float = 0.2) -> np.ndarray:
+    """A direction found without labels: mean code of the images scoring highest minus lowest.
+
+    ``scores`` is one number per image measured on the pixels (e.g. :func:`vaelab.data.slant`);
+    the top and bottom ``fraction`` of the images are compared. Notebook 05.
+    """
+    x = as_images(x, "x")
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    if len(scores) != len(x):
+        raise ValueError(f"scores has {len(scores)} values for {len(x)} images; give one each.")
+    if not 0 < fraction <= 0.5:
+        raise ValueError(f"fraction must be in (0, 0.5], got {fraction!r}.")
+    order = np.argsort(scores)
+    count = max(1, int(round(fraction * len(x))))
+    codes = encode_means(model, x)
+    return codes[order[-count:]].mean(axis=0) - codes[order[:count]].mean(axis=0)
+
+
+def hole_share(codes, distance: float = 0.25, extent: float = 1.645, n: int = 60) -> dict:
+    """How much of the latent box lies far from every code: a number for the "holes"; notebook 01.
+
+    The codes are first standardized (each axis centred and divided by its standard deviation),
+    so that an autoencoder, whose codes have an arbitrary scale, and a VAE, whose prior fixes
+    one, are measured alike. A point of an ``n`` × ``n`` grid over ±``extent`` (by default the
+    5–95% quantile box of a standard Gaussian) is a *hole* when no code lies within
+    ``distance``. Returns ``share`` (the fraction of holes), ``holes`` (n × n booleans, rows
+    following z₂ upwards, for ``imshow(origin="lower")``), ``values`` (the grid's coordinates)
+    and ``standardized`` (the codes as measured).
+    """
+    from scipy.spatial import cKDTree
+
+    codes = np.asarray(codes, dtype=np.float64)
+    if codes.ndim != 2 or codes.shape[1] != 2 or len(codes) < 2:
+        raise ValueError(f"codes must have shape (N, 2) with N >= 2, got {codes.shape}.")
+    if not (distance > 0 and extent > 0):
+        raise ValueError(f"distance and extent must be positive, got {distance} and {extent}.")
+    spread = codes.std(axis=0)
+    if np.any(spread == 0):
+        raise ValueError("The codes do not vary along one axis; there is no box to measure.")
+    standardized = (codes - codes.mean(axis=0)) / spread
+    values = np.linspace(-extent, extent, positive_int(n, "n"))
+    z1, z2 = np.meshgrid(values, values)
+    nearest, _ = cKDTree(standardized).query(np.stack([z1.ravel(), z2.ravel()], axis=1))
+    holes = (nearest > distance).reshape(z1.shape)
+    return {
+        "share": float(holes.mean()),
+        "holes": holes,
+        "values": values,
+        "standardized": standardized,
+    }

@@ -120,6 +120,23 @@ def chapter_loss(x, reconstruction, z_mean, z_log_var):
     return ops.mean(pixel_mean_bce + kl_term)
 
 
+#: The chapter's two mistakes, by the names ``VAE(bugs=...)`` takes (notebook 03).
+CHAPTER_BUGS = ("sigma", "kl_weight")
+
+
+def chapter_bugs(bugs, chapter_replica: bool = False) -> tuple:
+    """``bugs`` checked and in a fixed order; ``chapter_replica=True`` means both."""
+    if isinstance(bugs, str):
+        bugs = (bugs,)
+    unknown = sorted(set(bugs) - set(CHAPTER_BUGS))
+    if unknown:
+        raise ValueError(
+            f"Unknown bug {unknown[0]!r}: choose from {', '.join(map(repr, CHAPTER_BUGS))}."
+        )
+    chosen = set(CHAPTER_BUGS) if chapter_replica else set(bugs)
+    return tuple(bug for bug in CHAPTER_BUGS if bug in chosen)
+
+
 @keras.saving.register_keras_serializable(package="vaelab")
 class VAE(keras.Model):
     """Encoder + sampling + decoder, trained on the negative ELBO; introduced in notebook 02.
@@ -130,9 +147,10 @@ class VAE(keras.Model):
         reconstruction_loss + beta · kl_loss      (nats per image)
 
     which at ``beta=1`` is the negative ELBO. The metrics ``reconstruction_loss``
-    and ``kl_loss`` are always in nats per image. ``chapter_replica=True``
-    trains with the chapter's two mistakes (σ = exp(z_log_var) and
-    :func:`chapter_loss`) for notebook 03; never use it otherwise.
+    and ``kl_loss`` are always in nats per image. ``bugs`` brings back the chapter's
+    mistakes for notebook 03, one at a time or both (``chapter_replica=True``): ``"sigma"``
+    samples with σ = exp(z_log_var), ``"kl_weight"`` trains on :func:`chapter_loss`. Never
+    use them otherwise.
     """
 
     def __init__(
@@ -142,17 +160,19 @@ class VAE(keras.Model):
         beta: float = 1.0,
         chapter_replica: bool = False,
         seed=None,
+        bugs=(),
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.encoder = encoder
         self.decoder = decoder
         self.beta = non_negative_float(beta, "beta")
-        self.chapter_replica = bool(chapter_replica)
+        self.bugs = chapter_bugs(bugs, chapter_replica)
+        self.chapter_replica = self.bugs == CHAPTER_BUGS
         self.seed = seed
         self.latent_dim = int(encoder.outputs[0].shape[-1])
         self.sampler = Sampling(
-            seed=seed, log_var_scale=1.0 if chapter_replica else 0.5, name="sampling"
+            seed=seed, log_var_scale=1.0 if "sigma" in self.bugs else 0.5, name="sampling"
         )
         self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
@@ -174,7 +194,7 @@ class VAE(keras.Model):
         kl_nats = kl_divergence(z_mean, z_log_var)
         self.reconstruction_loss_tracker.update_state(reconstruction_nats)
         self.kl_loss_tracker.update_state(kl_nats)
-        if self.chapter_replica:
+        if "kl_weight" in self.bugs:
             return chapter_loss(x, reconstruction, z_mean, z_log_var)
         return ops.mean(reconstruction_nats + self.beta * kl_nats)
 
@@ -184,7 +204,7 @@ class VAE(keras.Model):
             "encoder": keras.saving.serialize_keras_object(self.encoder),
             "decoder": keras.saving.serialize_keras_object(self.decoder),
             "beta": self.beta,
-            "chapter_replica": self.chapter_replica,
+            "bugs": list(self.bugs),
             "seed": self.seed,
         }
 
@@ -203,17 +223,20 @@ def build_vae(
     chapter_replica: bool = False,
     seed=None,
     compile: bool = True,
+    bugs=(),
 ) -> VAE:
     """The chapter's VAE, compiled and ready for :func:`vaelab.training.train`; notebook 02.
 
-    ``chapter_replica=True`` reproduces the chapter's σ and loss (notebook 03). ``compile=False``
-    leaves it uncompiled (to load weights first; then call :func:`compile_vae`).
+    ``chapter_replica=True`` reproduces the chapter's σ and loss, ``bugs=("sigma",)`` or
+    ``bugs=("kl_weight",)`` one of them (notebook 03). ``compile=False`` leaves it uncompiled
+    (to load weights first; then call :func:`compile_vae`).
     """
     vae = VAE(
         build_encoder(latent_dim),
         build_decoder(latent_dim),
         beta=beta,
         chapter_replica=chapter_replica,
+        bugs=bugs,
         seed=seed,
         name="vae",
     )

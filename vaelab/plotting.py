@@ -63,9 +63,20 @@ def plot_latent_manifold(
 
 
 def plot_latent_scatter(
-    encoder, x, y, num_ellipses: int = 0, ax=None, figsize=(6.5, 5.5), seed: int = 0
+    encoder,
+    x,
+    y,
+    num_ellipses: int = 0,
+    ax=None,
+    figsize=(6.5, 5.5),
+    seed: int = 0,
+    show_prior: bool = False,
 ):
-    """Scatter the test codes z_mean coloured by label; optional ±1σ ellipses of q(z|x)."""
+    """Scatter the test codes z_mean coloured by label; optional ±1σ ellipses of q(z|x).
+
+    ``show_prior=True`` adds the prior's 1σ and 2σ circles (39% and 86% of its mass in 2-D)
+    and the manifold's 5–95% quantile box (81%), as in notebook 04.
+    """
     from matplotlib.patches import Ellipse
 
     x = as_images(x, "x")
@@ -94,9 +105,83 @@ def plot_latent_scatter(
                     color="black",
                 )
             )
+    if show_prior:
+        _draw_prior(ax)
     ax.set_xlabel(Z_LABELS[0])
     ax.set_ylabel(Z_LABELS[1])
     ax.set_title("Where each test digit lands (z_mean)")
+    return ax
+
+
+def _draw_prior(ax):
+    from matplotlib.patches import Circle, Rectangle
+
+    edge = float(grid_values(2)[1])  # the 95% quantile, 1.645
+    for radius, style, label in ((1, "-", "prior 1σ (39%)"), (2, "--", "prior 2σ (86%)")):
+        ax.add_patch(Circle((0, 0), radius, fill=False, ls=style, lw=1.3, label=label))
+    ax.add_patch(
+        Rectangle(
+            (-edge, -edge),
+            2 * edge,
+            2 * edge,
+            fill=False,
+            color="C3",
+            lw=1.3,
+            label="5–95% box (81%)",
+        )
+    )
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
+
+
+def plot_posterior(result, ax=None, figsize=(5, 4.4), span: float = 12.0):
+    """Draw :func:`vaelab.metrics.posterior_map`'s result: p(z|x) and the encoder's q(z|x).
+
+    The heat-map is log p(z|x) down to ``span`` nats below its peak, cropped to where the
+    posterior has mass and where q lies; the ellipses are q's 1σ and 2σ. Notebook 02.
+    """
+    from matplotlib.patches import Ellipse
+
+    density, values = result["log_density"], result["values"]
+    fig, ax = _new_axes(ax, figsize)
+    floor = density.max() - span
+    rows, columns = np.nonzero(density > floor)
+    low = np.minimum(
+        [values[columns].min(), values[rows].min()], result["z_mean"] - 3 * result["sigma"]
+    )
+    high = np.maximum(
+        [values[columns].max(), values[rows].max()], result["z_mean"] + 3 * result["sigma"]
+    )
+    centre, half = (low + high) / 2, max(0.5, float(np.max(high - low)) / 2 + 0.15)
+    step = values[1] - values[0]
+    shown = ax.imshow(
+        np.where(density > floor, density, np.nan),
+        origin="lower",
+        extent=(values[0] - step / 2, values[-1] + step / 2) * 2,
+        cmap="magma",
+        vmin=floor,
+        interpolation="nearest",
+    )
+    fig.colorbar(shown, ax=ax, label="log p(z | x), nats")
+    for scale, style in ((1, "-"), (2, "--")):
+        ax.add_patch(
+            Ellipse(
+                result["z_mean"],
+                2 * scale * result["sigma"][0],
+                2 * scale * result["sigma"][1],
+                fill=False,
+                color="cyan",
+                ls=style,
+                lw=1.5,
+            )
+        )
+    ax.set(xlim=(centre[0] - half, centre[0] + half), ylim=(centre[1] - half, centre[1] + half))
+    ax.set_xlabel(Z_LABELS[0])
+    ax.set_ylabel(Z_LABELS[1])
+    ax.set_title(
+        f"log p(x) {result['log_px']:.1f}, ELBO {result['elbo']:.1f}, gap {result['gap']:.1f} nats",
+        fontsize=9,
+    )
     return ax
 
 
@@ -167,11 +252,15 @@ def plot_interpolation(model, x_a, x_b, steps: int = 9):
     return fig
 
 
-def plot_history(history, ax=None, figsize=(7, 3.5)):
-    """Loss, reconstruction and KL per epoch (train solid, validation dashed); returns the axes.
+def plot_history(history, axes=None, figsize=(9, 3.2)):
+    """Loss curves per epoch (train solid, validation dashed); returns the two axes.
 
-    Takes a Keras ``History`` or its ``.history`` dict.
+    The loss and the reconstruction (≈ 150 nats) on the left, the KL (a few nats) on its own
+    axis on the right, where its changes are visible. Takes a Keras ``History`` or its
+    ``.history`` dict; ``axes`` is a pair of axes to draw into.
     """
+    import matplotlib.pyplot as plt
+
     logs = getattr(history, "history", history)
     if not isinstance(logs, dict) or "loss" not in logs:
         raise ValueError(
@@ -179,23 +268,29 @@ def plot_history(history, ax=None, figsize=(7, 3.5)):
         )
     if not logs["loss"]:
         raise ValueError("The history is empty: train for at least one epoch first.")
-    fig, ax = _new_axes(ax, figsize)
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=figsize, layout="constrained")
     epochs = np.arange(1, len(logs["loss"]) + 1)
-    for key, color in (("loss", "C0"), ("reconstruction_loss", "C1"), ("kl_loss", "C2")):
-        if key in logs:
-            ax.plot(epochs, logs[key], color=color, marker="o", label=key)
-        if "val_" + key in logs:
-            ax.plot(
-                epochs, logs["val_" + key], color=color, ls="--", marker="x", label="val_" + key
-            )
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("nats per image")
-    ax.legend(fontsize=8, ncols=2)
-    ax.grid(alpha=0.3)
-    return ax
+    panels = ((axes[0], ("loss", "reconstruction_loss")), (axes[1], ("kl_loss",)))
+    for ax, keys in panels:
+        for key in keys:
+            color = {"loss": "C0", "reconstruction_loss": "C1", "kl_loss": "C2"}[key]
+            if key in logs:
+                ax.plot(epochs, logs[key], color=color, marker="o", label=key)
+            if "val_" + key in logs:
+                ax.plot(
+                    epochs, logs["val_" + key], color=color, ls="--", marker="x", label="val_" + key
+                )
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        if ax.lines:
+            ax.legend(fontsize=8)
+    axes[0].set_ylabel("BCE nats per image")
+    axes[1].set_ylabel("KL, nats per image")
+    return axes
 
 
-def live_history_plot(figsize=(7, 3.2)):
+def live_history_plot(figsize=(9, 3.2)):
     """A Keras callback that redraws :func:`plot_history` in place after every epoch; notebook 02.
 
     Pass it to ``train(..., callbacks=[live_history_plot()])``. The figure is
@@ -209,7 +304,7 @@ def live_history_plot(figsize=(7, 3.2)):
 
             self.logs = {}
             with plt.ioff():
-                self.figure, self.ax = plt.subplots(figsize=figsize, layout="constrained")
+                self.figure, self.axes = plt.subplots(1, 2, figsize=figsize, layout="constrained")
             self.handle = None
 
         def on_epoch_end(self, epoch, logs=None):
@@ -217,9 +312,10 @@ def live_history_plot(figsize=(7, 3.2)):
 
             for key, value in (logs or {}).items():
                 self.logs.setdefault(key, []).append(float(value))
-            self.ax.clear()
-            plot_history(self.logs, ax=self.ax)
-            self.ax.set_title(f"after epoch {epoch + 1}")
+            for ax in self.axes:
+                ax.clear()
+            plot_history(self.logs, axes=self.axes)
+            self.figure.suptitle(f"after epoch {epoch + 1}", fontsize=10)
             if self.handle is None:
                 self.handle = display(self.figure, display_id=True)
             else:

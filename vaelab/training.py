@@ -139,6 +139,9 @@ def train(
 ):
     """Train ``vae`` on ``x_train``; introduced in notebook 02. Returns the Keras ``History``.
 
+    ``vae`` is a VAE, or :func:`~vaelab.models.build_autoencoder`'s plain autoencoder, which
+    learns to give back its input (notebook 01 trains both with this one recipe).
+
     ``x_train`` (and ``validation_data``: images, or an ``(x, y)`` pair) are images of shape
     (N, 28, 28, 1) in [0, 1]; uint8 or a missing channel axis is converted with a notice.
     ``seed`` seeds Python, NumPy and the backend: the same seed gives the same weights on CPU.
@@ -153,18 +156,22 @@ def train(
     """
     if not isinstance(vae, keras.Model) or not hasattr(vae, "encoder"):
         raise TypeError(
-            f"train() needs a vaelab model (e.g. build_vae()), got {type(vae).__name__}."
+            f"train() needs a vaelab model (build_vae() or build_autoencoder()), "
+            f"got {type(vae).__name__}."
         )
     if getattr(vae, "optimizer", None) is None:
         raise ValueError("The model is not compiled; build it with build_vae(), which compiles it.")
     x_train = as_images(x_train, "x_train")
     num_epochs = positive_int(num_epochs, "num_epochs")
     batch_size = positive_int(batch_size, "batch_size")
+    # A VAE brings its own loss; a plain autoencoder (notebook 01) learns to give back its input.
+    targets = x_train if not hasattr(vae, "sampler") else None
     if validation_data is not None:
         x_val = (
             validation_data[0] if isinstance(validation_data, (tuple, list)) else validation_data
         )
-        validation_data = (as_images(x_val, "validation images"),)
+        x_val = as_images(x_val, "validation images")
+        validation_data = (x_val,) if targets is None else (x_val, x_val)
     if schedule not in ("warmup_cosine", "constant"):
         raise ValueError(f"schedule must be 'warmup_cosine' or 'constant', got {schedule!r}.")
     if isinstance(learning_rate, bool) or not (
@@ -193,6 +200,7 @@ def train(
         with _StopOnCtrlC(vae) as ctrl_c:
             vae.fit(
                 x_train,
+                targets,
                 validation_data=validation_data,
                 epochs=num_epochs,
                 batch_size=batch_size,

@@ -1,8 +1,8 @@
 """Live widgets: move through the latent space and watch the decoded digit.
 
-Introduced in notebook 04 (:class:`LatentExplorer`) and 05 (:class:`InterpolationExplorer`,
-:class:`ConceptEditor`). Each is an ``ipywidgets.VBox`` with its controls as attributes, so it
-composes with other widgets (``HBox([explorer, other])``). Built once, updated in place: a
+Introduced in notebook 02 (:class:`PosteriorExplorer`), 04 (:class:`LatentExplorer`) and 05
+(:class:`InterpolationExplorer`, :class:`ConceptEditor`). Each is an ``ipywidgets.VBox`` with
+its controls as attributes, so it composes with other widgets (``HBox([explorer, other])``). Built once, updated in place: a
 slider move decodes one point with one compiled call (:func:`vaelab.latent.decoder_function`),
 turns it into a 28×28 PNG with Pillow and assigns the bytes to an ``ipywidgets.Image``; the
 browser enlarges it with crisp pixels. The explorer's crosshair is a small SVG laid over the
@@ -319,3 +319,69 @@ class ConceptEditor(widgets.VBox):
     def update(self) -> None:
         self.original.value = digit_png(self.x[self.picker.value])
         self.image.show(self.edited_code())
+
+
+class PosteriorExplorer(widgets.VBox):
+    """Pick a test image: the true posterior p(z|x) beside the encoder's q(z|x), and the gap.
+
+    The decoder is evaluated once on :class:`vaelab.metrics.PriorGrid`; each pick then costs
+    one matrix product and q's small grid. Only for a 2-D latent space. Notebook 02.
+    """
+
+    def __init__(self, vae, x, y=None, max_images: int = 500):
+        from ipympl.backend_nbagg import Canvas, FigureManager
+        from matplotlib.figure import Figure
+
+        from vaelab.metrics import PriorGrid
+
+        super().__init__()
+        self.vae = vae
+        self.x = as_images(x, "x")[: positive_int(max_images, "max_images")]
+        self.y = None if y is None else as_labels(y[: len(self.x)], len(self.x), "y")
+        if latent_dim_of(vae.decoder) != 2:
+            raise ValueError("PosteriorExplorer draws a 2-D latent space; use latent_dim=2.")
+        self.grid = PriorGrid(vae.decoder)
+        self.output = widgets.Output()
+        self.picker = widgets.IntSlider(
+            value=0,
+            min=0,
+            max=len(self.x) - 1,
+            description="image",
+            continuous_update=False,
+            layout={"width": "320px"},
+        )
+        self.original = DigitImage(size=112)
+        self.caption = widgets.HTML()
+        self.figure = Figure(figsize=(5.2, 4.2), dpi=100, layout="constrained")
+        self.canvas = Canvas(self.figure)
+        FigureManager(self.canvas, 0)
+        self.canvas.header_visible = self.canvas.toolbar_visible = False
+        self.canvas.footer_visible = self.canvas.resizable = False
+        self.picker.observe(_guarded(self.output, lambda change: self.update()), names="value")
+        left = widgets.VBox([self.original, self.caption], layout={"width": "190px"})
+        self.children = [
+            _style(),
+            self.picker,
+            widgets.HBox([left, self.canvas], layout={"align_items": "center"}),
+            self.output,
+        ]
+        self.update()
+
+    def update(self) -> None:
+        from vaelab.metrics import posterior_map
+        from vaelab.plotting import plot_posterior
+
+        index = self.picker.value
+        self.result = posterior_map(self.vae, self.x[index], prior_grid=self.grid)
+        self.original.value = digit_png(self.x[index])
+        label = "" if self.y is None else f"a {self.y[index]}: "
+        r = self.result
+        self.caption.value = (
+            f"<b>{label}</b>log p(x) = {r['log_px']:.1f}<br>ELBO = {r['elbo']:.1f}<br>"
+            f"gap = KL(q ‖ p(z|x)) = <b>{r['gap']:.1f}</b> nats"
+        )
+        self.figure.clear()
+        ax = self.figure.add_subplot()
+        plot_posterior(r, ax=ax)
+        ax.set_title("p(z | x) (colour) and q(z | x) (cyan: 1σ, 2σ)", fontsize=9)
+        self.canvas.draw_idle()

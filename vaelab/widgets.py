@@ -4,10 +4,11 @@ Introduced in notebook 02 (:class:`PosteriorExplorer`), 04 (:class:`LatentExplor
 (:class:`InterpolationExplorer`, :class:`ConceptEditor`). Each is an ``ipywidgets.VBox`` with
 its controls as attributes, so it composes with other widgets (``HBox([explorer, other])``).
 Built once, updated in place: a slider move decodes one point with one compiled call
-(:func:`vaelab.latent.decoder_function`), turns it into a 28×28 PNG with Pillow and assigns the
-bytes to an ``ipywidgets.Image``; the browser enlarges it with crisp pixels. The explorer's crosshair is a small SVG laid over the
-scatter, so a move never redraws the matplotlib figure. Errors in a callback go to an
-``Output`` widget under the controls. The widgets decode with the model's current weights.
+(:func:`vaelab.latent.decoder_function`), turns it into a 28×28 PNG with Pillow and assigns
+the bytes to an ``ipywidgets.Image``; the browser enlarges it with crisp pixels. The
+explorer's crosshair is a small SVG laid over the scatter, so a move never redraws the
+matplotlib figure. Errors in a callback go to an ``Output`` widget under the controls. The
+widgets decode with the model's current weights.
 """
 
 from __future__ import annotations

@@ -325,11 +325,12 @@ class ConceptEditor(widgets.VBox):
 class PosteriorExplorer(widgets.VBox):
     """Pick a test image: the true posterior p(z|x) beside the encoder's q(z|x), and the gap.
 
-    The decoder is evaluated once on :class:`vaelab.metrics.PriorGrid`; each pick then costs
-    one matrix product and q's small grid. Only for a 2-D latent space. Notebook 02.
+    The decoder is evaluated once on :class:`vaelab.metrics.PriorGrid` (or pass ``prior_grid``);
+    each pick then costs one matrix product and q's small grid. Only for a 2-D latent space.
+    Notebook 02.
     """
 
-    def __init__(self, vae, x, y=None, max_images: int = 500):
+    def __init__(self, vae, x, y=None, max_images: int = 500, prior_grid=None):
         from ipympl.backend_nbagg import Canvas, FigureManager
         from matplotlib.figure import Figure
 
@@ -341,7 +342,7 @@ class PosteriorExplorer(widgets.VBox):
         self.y = None if y is None else as_labels(y[: len(self.x)], len(self.x), "y")
         if latent_dim_of(vae.decoder) != 2:
             raise ValueError("PosteriorExplorer draws a 2-D latent space; use latent_dim=2.")
-        self.grid = PriorGrid(vae.decoder)
+        self.grid = PriorGrid(vae.decoder) if prior_grid is None else prior_grid
         self.output = widgets.Output()
         self.picker = widgets.IntSlider(
             value=0,

@@ -13,8 +13,16 @@
 #   from it;
 # - the two losses, reconstruction and KL, the decoder and the model: written by you, checked
 #   against `vaelab`;
-# - training with a progress bar and a live loss curve, and the score in **nats per image**;
-# - **log p(x)**, computed by integrating over the latent plane, and the *ELBO gap*.
+# - where the loss comes from: the **ELBO**, derived in a few lines;
+# - training with a progress bar and a live loss curve, and the score in **nats per image**, with
+#   what such a number is (and is not) on grey-level digits;
+# - **log p(x)** by integrating over the latent plane, the **true posterior** p(z | x) beside the
+#   encoder's guess q(z | x), and the *gap* between them.
+#
+# The model is due to Kingma & Welling, *Auto-Encoding Variational Bayes* (2013,
+# arXiv:1312.6114) and, at the same time, Rezende, Mohamed & Wierstra, *Stochastic
+# Backpropagation and Approximate Inference in Deep Generative Models* (ICML 2014,
+# arXiv:1401.4082).
 
 # %%
 import os
@@ -27,6 +35,7 @@ NUM_LIKELIHOOD_IMAGES = 10 if QUICK else 100
 
 # %%
 import keras
+import matplotlib.pyplot as plt
 import numpy as np
 from keras import layers, ops
 
@@ -107,10 +116,33 @@ draws = ops.convert_to_numpy(sampler(means, log_vars))
 print("standard deviation of z:", np.round(draws.std(axis=0), 1))
 
 # %% [markdown]
-# ## 3. The two losses
+# ## 3. Where the loss comes from: the ELBO
+#
+# The model is a story of how an image is made: draw a code z from the prior p(z) = N(0, I), then
+# draw the pixels from the decoder's p(x | z). Training should make the real images likely, that
+# is, raise log p(x) = log ∫ p(x | z) p(z) dz. That integral is out of reach in general, so we
+# bring in the encoder's guess q(z | x) and rewrite it as an average over q:
+#
+# $$ \log p(x) = \log \mathbb{E}_{z \sim q(z \mid x)}
+#    \left[ \frac{p(x \mid z)\, p(z)}{q(z \mid x)} \right]
+#    \;\ge\; \mathbb{E}_{q}\left[ \log p(x \mid z) \right]
+#    - \mathrm{KL}\left( q(z \mid x) \,\|\, p(z) \right)
+#    \;=\; \mathrm{ELBO}(x). $$
+#
+# The inequality is Jensen's (the log of an average is at least the average of the logs). It
+# becomes an equality when q(z | x) is the true posterior p(z | x); in general
+#
+# $$ \log p(x) - \mathrm{ELBO}(x) = \mathrm{KL}\left( q(z \mid x) \,\|\, p(z \mid x)
+#    \right) \;\ge\; 0. $$
+#
+# So the loss has two terms: a **reconstruction** term, −log p(x | z) for a z sampled from q, and
+# a **KL** term. Their sum is the negative ELBO. Section 8 computes both sides of that equation.
 #
 # **Reconstruction.** As in notebook 01: the binary cross-entropy between the image and the
-# decoded pixel probabilities, summed over the 784 pixels. It is −log p(x | z), in nats.
+# decoded pixel probabilities, summed over the 784 pixels, in nats. On black-and-white images it
+# is exactly −log p(x | z) of a decoder with one coin per pixel (a Bernoulli decoder). On our
+# grey-level digits it is a score with the same formula, "BCE nats", whose meaning section 7
+# makes precise.
 #
 # **KL divergence.** How far the encoder's Gaussian q(z | x) = N(μ, σ²) is from the prior
 # N(0, 1), per latent dimension, summed:
@@ -256,6 +288,19 @@ my_vae.fit(x_train[:1_000], epochs=1, batch_size=16, verbose=2)
 # END SOLUTION
 
 # %% [markdown]
+# Your model's own digits: reconstructions of test images (top: the originals) and new digits
+# decoded from the prior. After one epoch on 1,000 digits they are rough; section 6 trains longer.
+
+# %%
+from vaelab.plotting import plot_prior_samples, plot_reconstructions
+
+if "my_vae" in globals():
+    plot_reconstructions(my_vae, x_test, n=8)
+    plot_prior_samples(my_vae.decoder, n=8)
+else:
+    print("Train your model in the cell above to see its reconstructions and samples here.")
+
+# %% [markdown]
 # `vaelab.VAE` is the same model with two extras: it records the reconstruction and the KL as
 # metrics, and it can reproduce the chapter's mistakes for notebook 03. `build_vae()` builds and
 # compiles it; from here on the course uses it.
@@ -278,7 +323,7 @@ print(f"784 ln 2 = {784 * np.log(2):.0f} nats;  untrained model: {untrained:.0f}
 # `vaelab.training.train` wraps `fit` with vaelab's recipe: RMSprop, batch 16, and a learning
 # rate that warms up and then decays (a Keras `CosineDecay` schedule). `benchmarks/README.md`
 # shows how it compares with the chapter's own program. The live plot below redraws after each
-# epoch.
+# epoch; the KL, a few nats against the reconstruction's hundred and fifty, has its own panel.
 
 # %%
 from vaelab.plotting import live_history_plot
@@ -295,8 +340,76 @@ history = train(vae, x_train, validation_data=x_test, num_epochs=NUM_EPOCHS,
 
 # %%
 scores = elbo_terms(vae, x_test)
-print(f"held-out negative ELBO: {scores['neg_elbo']:.1f} nats per image "
+print(f"held-out negative ELBO: {scores['neg_elbo']:.1f} BCE nats per image "
       f"= reconstruction {scores['reconstruction_loss']:.1f} + KL {scores['kl_loss']:.1f}")
+
+# %% [markdown]
+# ### What kind of number is this?
+#
+# About 18% of MNIST's pixels are grey, neither 0 nor 1. A grey pixel is not a coin flip, so the
+# summed BCE is not the log-probability of an image; and it cannot reach 0, even for a decoder
+# that reproduces every grey level exactly.
+#
+# ### Exercise: predict, then check
+#
+# What is the smallest BCE any decoder can score on one pixel of grey level x = 0.3, in nats?
+
+# %%
+from vaelab.exercises import pixel_floor as q
+
+floor = -(0.3 * np.log(0.3) + 0.7 * np.log(0.7))  # LEARNER: floor = ...
+
+# %% tags=["nbval-check-output"]
+q.check(floor)
+# q.hint()      # stuck? a question to think about
+# q.solution()  # the answer
+
+# %% [markdown]
+# Summed over the pixels of an image, that floor is `vaelab.metrics.bce_floor`. Every BCE figure
+# of this course contains it. Published VAE figures (around 85–100 nats with many latent
+# dimensions) are on **binarised** MNIST, where the floor is 0 and the BCE is a true
+# −log p(x | z): they cannot be compared with ours. To connect to them, score the same model on a
+# fixed binarisation of the test digits (`vaelab.data.binarize`: a pixel is white when its grey
+# level is above 0.5). Our model was trained on grey levels, so on binary digits it is a
+# stranger, not a contender.
+
+# %%
+from vaelab.data import binarize
+from vaelab.metrics import bce_floor
+
+grey_floor = bce_floor(x_test)
+print(f"grey-level test digits: negative ELBO {scores['neg_elbo']:.1f} BCE nats, of which "
+      f"{grey_floor:.1f} is the floor no model removes")
+binary_scores = elbo_terms(vae, binarize(x_test))
+print(f"binarised test digits:  negative ELBO {binary_scores['neg_elbo']:.1f} nats "
+      f"(floor {bce_floor(binarize(x_test)):.0f}): a real −log-likelihood bound")
+
+# %% [markdown]
+# ### The encoder's clouds
+#
+# Each image's code is a Gaussian cloud q(z | x), not a point. Below, four test digits: their
+# 1σ and 2σ ellipses and 200 points sampled from each, the very points the decoder sees during
+# training. The grey dots are the means z_mean of all test digits.
+
+# %%
+from matplotlib.patches import Ellipse
+
+from vaelab.latent import encode
+
+z_mean, z_log_var = encode(vae.encoder, x_test)
+sigma = np.exp(0.5 * z_log_var)
+rng = np.random.default_rng(0)
+fig, ax = plt.subplots(figsize=(6, 5.5), layout="constrained")
+ax.scatter(z_mean[:, 0], z_mean[:, 1], s=2, c="lightgrey")
+for colour, digit in zip(("C0", "C1", "C2", "C3"), (0, 1, 4, 7)):
+    i = int(np.flatnonzero(y_test == digit)[0])
+    points = z_mean[i] + sigma[i] * rng.standard_normal((200, 2))
+    ax.scatter(points[:, 0], points[:, 1], s=3, color=colour, label=f"a {digit}")
+    for scale in (1, 2):
+        ax.add_patch(Ellipse(z_mean[i], 2 * scale * sigma[i, 0], 2 * scale * sigma[i, 1],
+                             fill=False, color=colour, lw=1.2))
+ax.set(xlabel="z₁", ylabel="z₂", title="q(z | x) for four digits: 1σ, 2σ and samples")
+ax.legend(loc="upper right");
 
 # %% [markdown]
 # ## 8. The true log-likelihood and the ELBO gap
@@ -305,19 +418,53 @@ print(f"held-out negative ELBO: {scores['neg_elbo']:.1f} nats per image "
 #
 # $$ \log p(x) = \log \int p(x \mid z)\, p(z)\, dz, $$
 #
-# by summing the integrand over a fine grid of z values around each image's code.
-# `log_likelihood` does this. The difference between log p(x) and the ELBO is the **gap**: it is
-# the KL divergence between the encoder's Gaussian and the true posterior p(z | x), i.e. how much
-# the encoder's simple Gaussian costs us.
+# by summing the integrand over a grid of z values. `log_likelihood` uses two grids: a fine one
+# around each image's q(z | x), and one over the whole prior, decoded once (`PriorGrid`), which
+# finds posterior mass far from where the encoder looked. (On grey-level digits this "log p(x)"
+# is in BCE nats too: the same formula, not a probability of the image.)
 
 # %%
+from vaelab.metrics import PriorGrid
+
+prior_grid = PriorGrid(vae.decoder)  # the decoder on 201 × 201 points over ±5, once
 subset = x_test[:NUM_LIKELIHOOD_IMAGES]
-log_px = log_likelihood(vae, subset)
+log_px = log_likelihood(vae, subset, per_image=True, prior_grid=prior_grid)
 elbo = -np.mean([neg_elbo(vae, subset, seed=s) for s in range(10)])
-print(f"log p(x) = {log_px:.1f} nats;  ELBO = {elbo:.1f} nats;  gap = {log_px - elbo:.1f} nats")
+print(f"log p(x) = {log_px.mean():.1f} nats;  ELBO = {elbo:.1f} nats;  "
+      f"gap = {log_px.mean() - elbo:.1f} nats")
 
 # %% [markdown]
-# ## 9. Saving and loading
+# ## 9. The true posterior
+#
+# With the same grid we can draw the true posterior p(z | x) = p(x | z) p(z) / p(x) of one image
+# and lay the encoder's q(z | x) over it. The gap of that image, log p(x) − ELBO, is exactly
+# KL(q ‖ p(z | x)): how much the encoder's single Gaussian misses. Below, among the first 40
+# digits of the subset, the one with the smallest gap (left) and the one with the largest.
+
+# %%
+from vaelab.metrics import posterior_map
+from vaelab.plotting import plot_posterior
+
+maps = [posterior_map(vae, image, prior_grid=prior_grid) for image in subset[:40]]
+gaps = np.array([m["gap"] for m in maps])
+fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), layout="constrained")
+for ax, i in zip(axes, (int(np.argmin(gaps)), int(np.argmax(gaps)))):
+    plot_posterior(maps[i], ax=ax)
+    ax.inset_axes([0.02, 0.74, 0.24, 0.24]).imshow(subset[i, ..., 0], cmap="Greys_r")
+    ax.child_axes[0].axis("off")
+
+# %% [markdown]
+# Where the heat-map and the ellipses agree, the gap is a few tenths of a nat. Where the posterior
+# is bent, or has a second mode far from q (a digit the decoder can draw from two places), the
+# encoder's Gaussian cannot follow and the gap grows. Pick other digits and watch both move:
+
+# %%
+from vaelab.widgets import PosteriorExplorer
+
+PosteriorExplorer(vae, x_test, y_test, prior_grid=prior_grid)
+
+# %% [markdown]
+# ## 10. Saving and loading
 #
 # A trained model saves to one `.keras` file and loads back with `vaelab.load_vae`, which keeps
 # Keras's `safe_mode` on.
@@ -338,5 +485,6 @@ print("same decoder output:", np.array_equal(again.decoder(origin), vae.decoder(
 # - Gave the encoder two heads, `z_mean` and `z_log_var`, and sampled z = μ + exp(½ log σ²) · ε.
 # - Wrote the sampling step, the KL, the reconstruction loss, the decoder and the model
 #   yourself, and checked each against `vaelab`.
-# - Trained the VAE and scored it in nats per image; computed log p(x) and the ELBO gap.
+# - Derived the ELBO, trained the VAE and scored it in BCE nats per image, with its floor.
+# - Computed log p(x), drew the true posterior beside q(z | x), and read the gap between them.
 # - Next, **03 · Spot the bug**: the original chapter got two of these formulas wrong.

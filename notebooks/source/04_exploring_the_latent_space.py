@@ -8,7 +8,8 @@
 # ## What you'll learn
 #
 # - the chapter's 15 × 15 **manifold**, laid out on Gaussian quantiles (and why the inverse CDF);
-# - where each digit class lives (the labelled scatter, with the encoder's uncertainty);
+# - where each digit class lives (the labelled scatter, with the encoder's uncertainty), and how
+#   it sits in the prior: its 1σ and 2σ circles and the grid's box;
 # - reconstructions and samples from the prior;
 # - the **live latent explorer**: sliders for z₁ and z₂, the digit redrawn as you drag.
 
@@ -47,7 +48,7 @@ else:
 
     vae = load_vae("mnist")
     score = metadata("mnist")["held_out_neg_elbo"]
-    print("pretrained model:", score, "nats per image on held-out digits")
+    print("pretrained model:", score, "BCE nats per image (negative ELBO) on held-out digits")
 
 # %% [markdown]
 # ## 1. The manifold, on Gaussian quantiles
@@ -98,15 +99,13 @@ q.check(coverage)
 # q.solution()  # the answer
 
 # %% [markdown]
-# The chapter decoded the 225 grid points with 225 separate `predict` calls. A decoder takes a
-# whole batch at once, so `manifold_image` stacks the 225 points into one array and decodes them
-# in **one** call.
+# ### Exercise: the grid, point by point
 #
-# ### Exercise: the map in one call
-#
-# Build `points`, a (225, 2) array of the grid's points in the order of the image: row by row
-# from the top (largest z₂ first), and within a row from left to right (z₁ growing). Use
+# The map is a picture of the plane, so its tiles must follow the plane's axes. Build `points`,
+# a (225, 2) array of the grid's points in the order of the image: row by row from the top
+# (largest z₂ first), and within a row from left to right (z₁ growing). Use
 # `vaelab.latent.grid_values(15)` for one axis, so that the rest runs before your grid is done.
+# (Aside: a decoder takes the 225 points as one batch, where the chapter made 225 calls.)
 
 # %%
 from vaelab.exercises import grid_points as q
@@ -121,7 +120,7 @@ q.check(points)
 # q.solution()  # the answer
 
 # %% [markdown]
-# With the points in that order, one `decode` call and a reshape give the whole map:
+# With the points in that order, decoding them and a reshape give the whole map:
 
 # %%
 z1, z2 = np.meshgrid(values, values[::-1])  # the same order, computed here
@@ -139,9 +138,14 @@ plot_latent_manifold(vae.decoder, n=15);
 # Encode the test digits and plot `z_mean`, coloured by label. The black ellipses show ±1σ of
 # q(z | x) for a few images: each code is a small cloud, not a point, and the clouds overlap.
 # That overlap is what makes the space continuous.
+#
+# The prior is drawn too: its 1σ and 2σ circles (in two dimensions they hold 39% and 86% of its
+# mass, less than the 68% and 95% of one dimension) and, in red, the box the manifold above
+# decodes, which holds the 81% you predicted. The codes fill the circles without clinging to
+# their centre: what the KL asks of the *average* of all clouds, not of each code.
 
 # %%
-plot_latent_scatter(vae.encoder, x_test, y_test, num_ellipses=12);
+plot_latent_scatter(vae.encoder, x_test, y_test, num_ellipses=12, show_prior=True);
 
 # %% [markdown]
 # ## 3. Reconstructions and samples
@@ -156,11 +160,9 @@ plot_prior_samples(vae.decoder, n=16);
 # %% [markdown]
 # ## 4. The live latent explorer
 #
-# Move the sliders (or click the scatter) and the digit is decoded again on every move. A slider
-# move decodes one point with one compiled Keras call (about a millisecond) and sends a 28 × 28
-# PNG that the browser enlarges with square pixels; no `predict`, and the scatter is never redrawn
-# (the cross is a small drawing laid over it). The explorer always decodes with the model's
-# current weights, so it follows along if you train more.
+# Move the sliders (or click the scatter) and the digit is decoded again on every move. The
+# explorer always decodes with the model's current weights, so it follows along if you train
+# more.
 
 # %%
 from vaelab.widgets import LatentExplorer
@@ -174,7 +176,8 @@ explorer
 #
 # ## What we did
 #
-# - Drew the 15 × 15 manifold on a quantile grid, in one batched decode.
-# - Saw where each digit class lives and how wide each code's cloud is.
+# - Drew the 15 × 15 manifold on a quantile grid, and predicted the share of the prior it shows.
+# - Saw where each digit class lives, how wide each code's cloud is, and how the codes sit in
+#   the prior's circles.
 # - Looked at reconstructions and at new digits sampled from the prior.
 # - Walked the latent space live. Next, **05 · Concept vectors**: directions with a meaning.

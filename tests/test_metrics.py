@@ -125,3 +125,19 @@ def test_importance_sampling_is_below_the_quadrature_for_a_2d_model(pretrained, 
         )
         draws.append(logsumexp(log_w) - np.log(5))
     assert np.mean(draws) < exact.mean()
+
+
+def test_the_pretrained_metadata_is_what_the_weights_score(pretrained, mnist):
+    """The figures shipped in mnist.json are recomputed here, not trusted."""
+    from vaelab.pretrained import metadata
+
+    (_, _), (x_test, _) = mnist
+    info = metadata("mnist")
+    assert "BCE nats" in info["units"] and "grey-level" in info["units"]
+    terms = elbo_terms(pretrained, x_test)
+    assert info["held_out_neg_elbo"] == pytest.approx(terms["neg_elbo"], abs=0.05)
+    assert info["held_out_bce_floor"] == pytest.approx(bce_floor(x_test), abs=0.01)
+    binary = elbo_terms(pretrained, binarize(x_test))["neg_elbo"]
+    assert info["held_out_binarized_neg_elbo"] == pytest.approx(binary, abs=0.05)
+    first = log_likelihood(pretrained, x_test[:200])
+    assert info["held_out_log_likelihood_first_200"] == pytest.approx(first, abs=0.05)

@@ -3,7 +3,8 @@
     VAELAB_QUICK=0 python benchmarks/notebook_resources.py [--solutions] [--out FILE] [NAME ...]
 
 ``--solutions`` runs ``notebooks/solutions/`` (every exercise answered) instead of the learner
-notebooks of ``notebooks/``.
+notebooks of ``notebooks/``. ``--save DIR`` keeps the executed notebooks there, outputs and
+figures included (to read a full-mode run's numbers and look at its figures).
 
 Each notebook runs top to bottom in a fresh kernel (nbclient), as "Restart and run all" does.
 """
@@ -25,7 +26,7 @@ from vaelab.io import write_text_atomic
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
-def run(path: Path) -> dict:
+def run(path: Path, save: Path | None = None) -> dict:
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook,
@@ -47,8 +48,12 @@ def run(path: Path) -> dict:
         for o in c.outputs
         if o.get("name") == "stderr"
     )
+    seconds = time.perf_counter() - start
+    if save is not None:
+        save.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(save / path.name, nbformat.writes(notebook))
     return {
-        "seconds": round(time.perf_counter() - start, 1),
+        "seconds": round(seconds, 1),
         "peak_rss_mb": round(peak_kb / 1024),
         "stderr_outputs": stderr,
     }
@@ -59,6 +64,7 @@ def main(argv=None) -> int:
     parser.add_argument("names", nargs="*")
     parser.add_argument("--solutions", action="store_true")
     parser.add_argument("--out", default=None)
+    parser.add_argument("--save", type=Path, default=None)
     args = parser.parse_args(argv)
     folder = NOTEBOOKS / "solutions" if args.solutions else NOTEBOOKS
     os.environ.setdefault("VAELAB_OFFLINE", "1")
@@ -71,7 +77,7 @@ def main(argv=None) -> int:
     for path in sorted(folder.glob("*.ipynb")):
         if args.names and not any(name in path.name for name in args.names):
             continue
-        results["notebooks"][path.name] = run(path)
+        results["notebooks"][path.name] = run(path, args.save)
         print(mode, path.name, results["notebooks"][path.name], flush=True)
     if args.out:
         write_text_atomic(args.out, json.dumps(results, indent=1) + "\n")

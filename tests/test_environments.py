@@ -57,7 +57,7 @@ def test_binder_pins_every_package():
 def test_environment_yml_lower_bounds_match_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     bounds = {
-        _name(r): r.split(">=")[1]
+        _name(r): r.split(">=")[1].split(";")[0].strip()
         for r in project["dependencies"] + project["optional-dependencies"]["lab"]
     }
     text = (ROOT / "environment.yml").read_text()

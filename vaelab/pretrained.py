@@ -39,3 +39,12 @@ def metadata(name: str = "mnist") -> dict:
 def weights_path(name: str = "mnist") -> Path:
     """Where the weights of the pretrained model ``name`` are."""
     return _directory() / f"{_checked(name)}.weights.h5"
+
+
+def litert_paths(name: str = "mnist") -> tuple[Path, Path]:
+    """The LiteRT decoder and the held-out codes (z₁, z₂, label per row) of model ``name``.
+
+    Made by ``tools/export_litert.py``; the explorer app (:mod:`vaelab.app`) reads them.
+    """
+    base = _directory() / _checked(name)
+    return base.with_name(f"{name}.decoder.tflite"), base.with_name(f"{name}.codes.npy")

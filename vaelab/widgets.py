@@ -114,15 +114,18 @@ class LatentExplorer(widgets.VBox):
     """Sliders for z and the decoded digit; with an encoder and images, the latent scatter too.
 
     ``sliders`` move z, ``image`` shows the digit, ``set_z(z)`` moves every slider at once;
-    clicking the scatter moves z₁, z₂ there. Introduced in notebook 04.
+    clicking the scatter moves z₁, z₂ there. ``codes`` (with ``y``) draws the scatter from codes
+    computed beforehand, without an encoder: the explorer app does so. Introduced in notebook 04.
     """
 
-    def __init__(self, decoder, encoder=None, x=None, y=None, max_points: int = 2000):
+    def __init__(self, decoder, encoder=None, x=None, y=None, max_points: int = 2000, codes=None):
         super().__init__()
         if (x is None) != (encoder is None):
             raise ValueError(
                 "Pass both encoder and x (and optionally y) to show the scatter, or neither."
             )
+        if codes is not None and encoder is not None:
+            raise ValueError("Pass codes or an encoder with images for the scatter, not both.")
         self.image = DigitImage(decoder)
         self.latent_dim = self.image.latent_dim
         self.output = widgets.Output()
@@ -140,21 +143,23 @@ class LatentExplorer(widgets.VBox):
         self.figure = self.canvas = self.crosshair = None
         self._holding = False
         row = [widgets.VBox(controls)]
-        if encoder is not None and self.latent_dim >= 2:
-            row.append(self._scatter(encoder, x, y, positive_int(max_points, "max_points")))
+        if (encoder is not None or codes is not None) and self.latent_dim >= 2:
+            max_points = positive_int(max_points, "max_points")
+            if codes is None:
+                codes = encode(encoder, as_images(x, "x")[:max_points])[0]
+            row.append(self._scatter(as_latent(codes, self.latent_dim)[:max_points], y))
         for i, slider in enumerate(self.sliders):
             moved = _guarded(self.output, lambda change, i=i: self._moved(i, change["new"]))
             slider.observe(moved, names="value")
         self.children = [_style(), widgets.HBox(row, layout={"align_items": "center"}), self.output]
         self.image.show(self.z)
 
-    def _scatter(self, encoder, x, y, max_points):
+    def _scatter(self, z_mean, y):
         from ipympl.backend_nbagg import Canvas, FigureManager
         from matplotlib.figure import Figure
 
-        x = as_images(x, "x")[:max_points]
-        y = np.zeros(len(x), dtype=np.int64) if y is None else as_labels(y[: len(x)], len(x), "y")
-        z_mean = encode(encoder, x)[0]
+        count = len(z_mean)
+        y = np.zeros(count, dtype=np.int64) if y is None else as_labels(y[:count], count, "y")
         self.figure = Figure(figsize=(4.4, 3.8), dpi=100, layout="constrained")
         self.canvas = Canvas(self.figure)
         FigureManager(self.canvas, 0)

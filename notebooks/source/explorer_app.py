@@ -6,10 +6,7 @@
 # label. The digit on the left is decoded live from the point under the cross.
 
 # %%
-import vaelab.data
-from vaelab.models import load_vae
-from vaelab.widgets import LatentExplorer
+from vaelab.app import explorer_app
 
-(_, _), (x_test, y_test) = vaelab.data.load_mnist(source="bundled", verbose=False)
-vae = load_vae("mnist")
-LatentExplorer(vae.decoder, vae.encoder, x_test, y_test)
+# The pretrained decoder runs in LiteRT: this page needs no TensorFlow (vaelab.app).
+explorer_app()

@@ -1,0 +1,122 @@
+"""The explorer app (``notebooks/explorer_app.ipynb``, served by Voilà), without TensorFlow.
+
+The app only decodes two numbers into 784 pixels, and TensorFlow is nine tenths of a kernel's
+memory and start-up. So the pretrained model's decoder ships as a LiteRT file (``ai-edge-litert``,
+Google's on-device runtime), converted once by ``tools/export_litert.py``, and the held-out codes
+the scatter shows ship beside it: the app's kernel imports neither TensorFlow nor Keras. Where
+``ai-edge-litert`` is not installed (it has no wheel for every platform), :func:`app_model`
+falls back to the Keras model with a one-line notice. Each file is checked against the SHA-256
+in the pretrained metadata before use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from vaelab._checks import as_latent
+from vaelab.pretrained import litert_paths, metadata
+
+#: One interpreter thread: a class shares the machine's cores, one viewer each.
+NUM_THREADS = 1
+
+
+def sha256(path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _verified(path, expected: str):
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} is missing: reinstall vaelab, or run tools/export_litert.py to make it."
+        )
+    if sha256(path) != expected:
+        raise ValueError(
+            f"{path.name} does not match its checksum in the pretrained metadata (a damaged or "
+            "stale file): reinstall vaelab, or run tools/export_litert.py again."
+        )
+    return path
+
+
+class LiteRTDecoder:
+    """A decoder for the widgets: NumPy z of shape (N, latent_dim) → images (N, 28, 28, 1).
+
+    It runs a LiteRT file with ``ai_edge_litert``'s interpreter; ``latent_dim`` makes it a
+    decoder to :func:`vaelab.latent.decode` and the widgets, like a Keras decoder.
+    """
+
+    def __init__(self, path, num_threads: int = NUM_THREADS):
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
+        self._input = self.interpreter.get_input_details()[0]
+        self._output = self.interpreter.get_output_details()[0]
+        self.latent_dim = int(self._input["shape"][-1])
+        self._batch = None
+
+    def __call__(self, z) -> np.ndarray:
+        z = as_latent(z, self.latent_dim)
+        if len(z) != self._batch:  # the interpreter's tensors are sized per batch
+            self.interpreter.resize_tensor_input(self._input["index"], [len(z), self.latent_dim])
+            self.interpreter.allocate_tensors()
+            self._batch = len(z)
+        self.interpreter.set_tensor(self._input["index"], z)
+        self.interpreter.invoke()
+        return self.interpreter.get_tensor(self._output["index"]).copy()
+
+
+@dataclass
+class AppModel:
+    """What the app draws: a ``decoder``, the held-out ``codes`` and their ``labels``."""
+
+    decoder: object
+    codes: np.ndarray
+    labels: np.ndarray
+    engine: str  # "litert" or "keras"
+
+
+def app_model(name: str = "mnist", engine: str = "auto") -> AppModel:
+    """The pretrained model ``name`` for the app: LiteRT if it installs, else Keras.
+
+    ``engine="auto"`` prefers LiteRT and falls back to Keras with a one-line notice when
+    ``ai-edge-litert`` cannot be imported; ``"litert"`` or ``"keras"`` insist on one.
+    """
+    if engine not in ("auto", "litert", "keras"):
+        raise ValueError(f"engine must be 'auto', 'litert' or 'keras', got {engine!r}.")
+    info = metadata(name).get("litert")
+    if info is None:
+        raise FileNotFoundError(
+            f"The pretrained model {name!r} has no LiteRT export: run tools/export_litert.py."
+        )
+    decoder_path, codes_path = litert_paths(name)
+    table = np.load(_verified(codes_path, info["codes_sha256"]))
+    codes, labels = table[:, :-1].astype(np.float32), table[:, -1].astype(np.int64)
+    if engine != "keras":
+        try:
+            decoder = LiteRTDecoder(_verified(decoder_path, info["decoder_sha256"]))
+            return AppModel(decoder, codes, labels, "litert")
+        except ImportError:
+            if engine == "litert":
+                raise
+            print(
+                "vaelab: ai-edge-litert is not installed (no wheel for this platform?), so the "
+                "app decodes with Keras: it starts slower and needs about 1 GB."
+            )
+    from vaelab.models import load_vae
+
+    return AppModel(load_vae(name).decoder, codes, labels, "keras")
+
+
+def explorer_app(name: str = "mnist", engine: str = "auto"):
+    """The app's one widget: :class:`~vaelab.widgets.LatentExplorer` on the shipped codes."""
+    from vaelab.widgets import LatentExplorer
+
+    model = app_model(name, engine)
+    return LatentExplorer(model.decoder, codes=model.codes, y=model.labels)

@@ -229,3 +229,15 @@ def test_posterior_explorer_needs_two_dimensions():
 
     with pytest.raises(ValueError, match="2-D"):
         PosteriorExplorer(build_vae(latent_dim=3), np.zeros((2, 28, 28, 1), "float32"))
+
+
+def test_the_explorer_draws_codes_computed_beforehand(pretrained, mnist):
+    from vaelab.latent import encode
+
+    (_, _), (x_test, y_test) = mnist
+    codes = encode(pretrained.encoder, x_test[:100])[0]
+    explorer = LatentExplorer(pretrained.decoder, codes=codes, y=y_test[:100])
+    offsets = explorer.scatter_axes.collections[0].get_offsets()
+    np.testing.assert_allclose(offsets, codes)
+    with pytest.raises(ValueError, match="not both"):
+        LatentExplorer(pretrained.decoder, pretrained.encoder, x_test[:5], codes=codes)

@@ -130,7 +130,7 @@ def _draw_prior(ax):
             label="5–95% box (81%)",
         )
     )
-    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_aspect("equal", adjustable="box")
     ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
 
 

@@ -389,7 +389,9 @@ print(f"binarised test digits:  negative ELBO {binary_scores['neg_elbo']:.1f} na
 #
 # Each image's code is a Gaussian cloud q(z | x), not a point. Below, four test digits: their
 # 1σ and 2σ ellipses and 200 points sampled from each, the very points the decoder sees during
-# training. The grey dots are the means z_mean of all test digits.
+# training. The grey dots are the means z_mean of all test digits. Each cloud is small next to the
+# whole map, but not next to its neighbours: zoom in (right) and the grey means of other digits
+# sit inside it. That overlap is what keeps the decoder's map continuous.
 
 # %%
 from matplotlib.patches import Ellipse
@@ -399,17 +401,24 @@ from vaelab.latent import encode
 z_mean, z_log_var = encode(vae.encoder, x_test)
 sigma = np.exp(0.5 * z_log_var)
 rng = np.random.default_rng(0)
-fig, ax = plt.subplots(figsize=(6, 5.5), layout="constrained")
-ax.scatter(z_mean[:, 0], z_mean[:, 1], s=2, c="lightgrey")
+fig, (ax, zoom) = plt.subplots(1, 2, figsize=(11, 4.8), layout="constrained")
+for panel in (ax, zoom):
+    panel.scatter(z_mean[:, 0], z_mean[:, 1], s=2, c="lightgrey")
 for colour, digit in zip(("C0", "C1", "C2", "C3"), (0, 1, 4, 7)):
     i = int(np.flatnonzero(y_test == digit)[0])
     points = z_mean[i] + sigma[i] * rng.standard_normal((200, 2))
-    ax.scatter(points[:, 0], points[:, 1], s=3, color=colour, label=f"a {digit}")
-    for scale in (1, 2):
-        ax.add_patch(Ellipse(z_mean[i], 2 * scale * sigma[i, 0], 2 * scale * sigma[i, 1],
-                             fill=False, color=colour, lw=1.2))
+    for panel in (ax, zoom):
+        panel.scatter(points[:, 0], points[:, 1], s=3, color=colour, label=f"a {digit}")
+        for scale in (1, 2):
+            panel.add_patch(Ellipse(z_mean[i], 2 * scale * sigma[i, 0], 2 * scale * sigma[i, 1],
+                                    fill=False, color=colour, lw=1.2))
 ax.set(xlabel="z₁", ylabel="z₂", title="q(z | x) for four digits: 1σ, 2σ and samples")
-ax.legend(loc="upper right");
+ax.legend(loc="upper right")
+i = int(np.flatnonzero(y_test == 7)[0])
+half = 6 * sigma[i].max()
+zoom.set(xlim=(z_mean[i, 0] - half, z_mean[i, 0] + half),
+         ylim=(z_mean[i, 1] - half, z_mean[i, 1] + half), xlabel="z₁",
+         title="zoomed in on the 7: its neighbours' clouds overlap it");
 
 # %% [markdown]
 # ## 8. The true log-likelihood and the ELBO gap

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vaelab._checks import as_latent
+from vaelab._quiet import _stderr_to_devnull
 from vaelab.pretrained import litert_paths, metadata
 
 #: One interpreter thread: a class shares the machine's cores, one viewer each.
@@ -55,7 +56,10 @@ class LiteRTDecoder:
     def __init__(self, path, num_threads: int = NUM_THREADS):
         from ai_edge_litert.interpreter import Interpreter
 
-        self.interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
+        # LiteRT's C++ side prints "Created TensorFlow Lite XNNPACK delegate" to descriptor 2,
+        # which a notebook shows in red: hidden while the interpreter is set up.
+        with _stderr_to_devnull():
+            self.interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
         self._input = self.interpreter.get_input_details()[0]
         self._output = self.interpreter.get_output_details()[0]
         self.latent_dim = int(self._input["shape"][-1])
@@ -65,7 +69,8 @@ class LiteRTDecoder:
         z = as_latent(z, self.latent_dim)
         if len(z) != self._batch:  # the interpreter's tensors are sized per batch
             self.interpreter.resize_tensor_input(self._input["index"], [len(z), self.latent_dim])
-            self.interpreter.allocate_tensors()
+            with _stderr_to_devnull():
+                self.interpreter.allocate_tensors()
             self._batch = len(z)
         self.interpreter.set_tensor(self._input["index"], z)
         self.interpreter.invoke()

@@ -202,18 +202,18 @@ for name, concepts in (("2 dimensions", vectors), ("8 dimensions", vectors8)):
     print(f"{name}: cos(four-ness, nine-ness) = {cosine(concepts[4], concepts[9]):.2f}")
 
 # %% [markdown]
-# Now edit the same 7 along four-ness and along nine-ness, in both models. In two dimensions the
-# two edits look alike; with eight, each concept has room of its own (how much room depends on
-# the training run: check the cosines above).
+# Now start from the average digit (the mean code) and walk along four-ness, then along
+# nine-ness, in both models. In two dimensions the two walks look alike; with eight, each
+# concept has room of its own (how much depends on the training run: check the cosines above).
 
 # %%
 codes8 = encode_means(vae8, x_test)
-steps = np.linspace(0, 2, 5)[:, None]
-fig, axes = plt.subplots(4, 5, figsize=(6.5, 5.6), layout="constrained")
-rows = [("2-D, +four", vae, codes, vectors[4]), ("2-D, +nine", vae, codes, vectors[9]),
-        ("8-D, +four", vae8, codes8, vectors8[4]), ("8-D, +nine", vae8, codes8, vectors8[9])]
+steps = np.linspace(0, 3, 7)[:, None]
+fig, axes = plt.subplots(4, 7, figsize=(8, 5.2), layout="constrained")
+rows = [("2-D, four-ness", vae, codes, vectors[4]), ("2-D, nine-ness", vae, codes, vectors[9]),
+        ("8-D, four-ness", vae8, codes8, vectors8[4]), ("8-D, nine-ness", vae8, codes8, vectors8[9])]
 for row, (label, model, all_codes, vector) in zip(axes, rows):
-    for ax, image in zip(row, vaelab.decode(model.decoder, all_codes[index] + steps * vector)):
+    for ax, image in zip(row, vaelab.decode(model.decoder, all_codes.mean(axis=0) + steps * vector)):
         ax.imshow(image[..., 0], cmap="Greys_r")
         ax.set_xticks([])
         ax.set_yticks([])
@@ -221,7 +221,6 @@ for row, (label, model, all_codes, vector) in zip(axes, rows):
 for ax, step in zip(axes[0], steps[:, 0]):
     ax.set_title(f"α={step:g}", fontsize=9)
 
-# %% [markdown]
 # ## 6. An attribute vector, without labels
 #
 # The book's most famous concept vector is the *smile vector*: the mean code of smiling faces

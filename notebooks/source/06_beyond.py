@@ -169,7 +169,8 @@ print(f"latent_dim=8: negative ELBO {elbo_terms(vae8, x_test)['neg_elbo']:.1f} n
 # %% [markdown]
 # Does the model use all eight dimensions? The KL per dimension says how much each one carries.
 # A dimension whose KL is about 0 is *inactive*: its q(z | x) is the prior for every image, so the
-# decoder learns to ignore it (collapse, one dimension at a time).
+# decoder learns to ignore it (collapse, one dimension at a time). After a short training every
+# dimension may still carry a little; with a larger β or more dimensions, some drop to zero.
 
 # %%
 from vaelab.latent import encode

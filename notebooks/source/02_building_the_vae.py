@@ -435,7 +435,7 @@ zoom.set(xlim=(z_mean[i, 0] - half, z_mean[i, 0] + half),
 # %%
 from vaelab.metrics import PriorGrid
 
-prior_grid = PriorGrid(vae.decoder)  # the decoder on 201 × 201 points over ±5, once
+prior_grid = PriorGrid(vae.decoder)  # the decoder on 161 × 161 points over ±5, once
 subset = x_test[:NUM_LIKELIHOOD_IMAGES]
 log_px = log_likelihood(vae, subset, per_image=True, prior_grid=prior_grid)
 elbo = -np.mean([neg_elbo(vae, subset, seed=s) for s in range(10)])

@@ -10,14 +10,19 @@ Per run, one standalone Voilà server serves a folder with the app and the bare-
   digit image has loaded (``performance.now()`` in the page, so no polling delay), median and
   maximum, and how many viewers got a digit within the time limit;
 * the app kernels' resident memory once all have drawn (each, and in all), from ``/proc``;
+* the CPU seconds the server side spent (Voilà and its kernels, from the first navigation to
+  the last digit), per viewer: what a class costs a server whose viewers' browsers run
+  elsewhere;
 * one viewer's slider drag (two drags of 40 steps, the second reported) while the N pages stay
   open, and the same drag on the floor page afterwards.
 
 ``--app keras`` serves the app as it was before LiteRT (Keras decodes and encodes in the
 kernel); ``--app litert`` serves ``notebooks/explorer_app.ipynb``. ``--preheat`` starts Voilà
-with ``--preheat_kernel=True --pool_size=N``: N kernels run the app before anyone connects (the
-wait for that is reported apart). The numbers are for this machine: the browser's N pages share
-its CPUs with the server and the kernels.
+with ``--preheat_kernel=True`` and a pool of N kernels for the app (none for the floor page),
+which run the app before anyone connects (the wait for that is reported apart); the pool
+refills only after ``--fill-delay`` seconds, so that refills do not compete with the class
+arriving. The numbers are for this machine: the browser's N pages share its CPUs with the
+server and the kernels.
 """
 
 from __future__ import annotations
@@ -90,6 +95,18 @@ def kernels(server: psutil.Process) -> list[psutil.Process]:
     ]
 
 
+def server_cpu(server: psutil.Process) -> float:
+    """CPU seconds used so far by Voilà and its kernels (the live ones)."""
+    total = 0.0
+    for process in [server, *server.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
 def wait_until_quiet(server: psutil.Process, count: int, timeout: float = 900.0) -> float:
     """Seconds until ``count`` kernels exist and their CPU time stops growing (preheat done)."""
     start = time.perf_counter()
@@ -105,7 +122,7 @@ def wait_until_quiet(server: psutil.Process, count: int, timeout: float = 900.0)
     raise TimeoutError(f"{count} preheated kernels were not ready within {timeout} s")
 
 
-def run(kind: str, viewers: int, preheat: bool, limit: float) -> dict:
+def run(kind: str, viewers: int, preheat: bool, limit: float, fill_delay: float = 120.0) -> dict:
     folder = app_folder(kind)
     port = helpers.free_port()
     command = [
@@ -118,7 +135,12 @@ def run(kind: str, viewers: int, preheat: bool, limit: float) -> dict:
         "--Voila.ip=127.0.0.1",
     ]
     if preheat:
-        command += ["--preheat_kernel=True", f"--pool_size={viewers}"]
+        command += [
+            "--preheat_kernel=True",
+            f"--pool_size={viewers}",
+            '--VoilaKernelManager.preheat_denylist=["floor.ipynb"]',
+            f"--VoilaKernelManager.fill_delay={fill_delay}",
+        ]
     process, log = helpers._server(command, f"http://127.0.0.1:{port}/", folder)
     server = psutil.Process(process.pid)
     result = {"app": kind, "viewers": viewers, "preheat": preheat}
@@ -135,6 +157,7 @@ def run(kind: str, viewers: int, preheat: bool, limit: float) -> dict:
                 page = browser.new_page(viewport={"width": 1100, "height": 800})
                 page.add_init_script(FIRST_DIGIT)
                 pages.append(page)
+            busy_before = server_cpu(server)
             for page in pages:  # start every navigation without waiting for any
                 page.evaluate("(url) => setTimeout(() => { location.href = url; }, 0)", url)
             start, times = time.perf_counter(), {}
@@ -149,6 +172,9 @@ def run(kind: str, viewers: int, preheat: bool, limit: float) -> dict:
                             times[i] = value / 1000
                 time.sleep(0.2)
             served = sorted(times.values())
+            result["server_cpu_s_per_viewer"] = round(
+                (server_cpu(server) - busy_before) / viewers, 2
+            )
             result["first_digit_s"] = {
                 "served": len(served),
                 "median": round(served[len(served) // 2], 2) if served else None,
@@ -193,13 +219,14 @@ def main(argv=None) -> int:
     parser.add_argument("--app", choices=("litert", "keras"), default="litert")
     parser.add_argument("--preheat", action="store_true")
     parser.add_argument("--limit", type=float, default=180.0, help="seconds to wait for digits")
+    parser.add_argument("--fill-delay", type=float, default=120.0, help="preheated pool refill")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     if any(n < 1 for n in args.viewers):
         parser.error("--viewers must be positive numbers")
     results = []
     for viewers in args.viewers:
-        results.append(run(args.app, viewers, args.preheat, args.limit))
+        results.append(run(args.app, viewers, args.preheat, args.limit, args.fill_delay))
         print(json.dumps(results[-1]), flush=True)
     summary = {"cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30)}
     if args.out:

@@ -390,8 +390,9 @@ print(f"binarised test digits:  negative ELBO {binary_scores['neg_elbo']:.1f} na
 # Each image's code is a Gaussian cloud q(z | x), not a point. Below, four test digits: their
 # 1σ and 2σ ellipses and 200 points sampled from each, the very points the decoder sees during
 # training. The grey dots are the means z_mean of all test digits. Each cloud is small next to the
-# whole map, but not next to its neighbours: zoom in (right) and the grey means of other digits
-# sit inside it. That overlap is what keeps the decoder's map continuous.
+# whole map, but not next to its neighbours where the map is crowded: on the right, the most
+# crowded cloud of the test set (black) with the means of other digits inside it. Such overlaps
+# are what keep the decoder's map continuous.
 
 # %%
 from matplotlib.patches import Ellipse
@@ -414,11 +415,18 @@ for colour, digit in zip(("C0", "C1", "C2", "C3"), (0, 1, 4, 7)):
                                     fill=False, color=colour, lw=1.2))
 ax.set(xlabel="z₁", ylabel="z₂", title="q(z | x) for four digits: 1σ, 2σ and samples")
 ax.legend(loc="upper right")
-i = int(np.flatnonzero(y_test == 7)[0])
-half = 6 * sigma[i].max()
-zoom.set(xlim=(z_mean[i, 0] - half, z_mean[i, 0] + half),
-         ylim=(z_mean[i, 1] - half, z_mean[i, 1] + half), xlabel="z₁",
-         title="zoomed in on the 7: its neighbours' clouds overlap it");
+# Zoom in where the map is crowded: the test digit whose 2σ box holds the most other means.
+crowd = (np.abs(z_mean[:, None] - z_mean[None]) < 2 * sigma[:, None]).all(axis=-1).sum(axis=1) - 1
+j = int(np.argmax(crowd))
+points = z_mean[j] + sigma[j] * rng.standard_normal((200, 2))
+zoom.scatter(points[:, 0], points[:, 1], s=3, color="black")
+for scale in (1, 2):
+    zoom.add_patch(Ellipse(z_mean[j], 2 * scale * sigma[j, 0], 2 * scale * sigma[j, 1],
+                           fill=False, color="black", lw=1.2))
+half = 4 * sigma[j].max()
+zoom.set(xlim=(z_mean[j, 0] - half, z_mean[j, 0] + half),
+         ylim=(z_mean[j, 1] - half, z_mean[j, 1] + half), xlabel="z₁",
+         title=f"a crowded spot: {crowd[j]} other test digits' means inside a {y_test[j]}'s cloud");
 
 # %% [markdown]
 # ## 8. The true log-likelihood and the ELBO gap

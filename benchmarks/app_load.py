@@ -12,7 +12,7 @@ Per run, one standalone Voilà server serves a folder with the app and the bare-
 * the app kernels' resident memory once all have drawn (each, and in all), from ``/proc``;
 * the CPU seconds the server side spent (Voilà and its kernels, from the first navigation to
   the last digit), per viewer: what a class costs a server whose viewers' browsers run
-  elsewhere;
+  elsewhere; and the same for the browser, which here shares the server's CPUs;
 * one viewer's slider drag (two drags of 40 steps, the second reported) while the N pages stay
   open, and the same drag on the floor page afterwards.
 
@@ -107,6 +107,19 @@ def server_cpu(server: psutil.Process) -> float:
     return total
 
 
+def browser_cpu() -> float:
+    """CPU seconds used so far by the Chromium processes this script drives."""
+    total = 0.0
+    for process in psutil.Process().children(recursive=True):
+        try:
+            if "chrom" in process.name().lower():
+                times = process.cpu_times()
+                total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
 def wait_until_quiet(server: psutil.Process, count: int, timeout: float = 900.0) -> float:
     """Seconds until ``count`` kernels exist and their CPU time stops growing (preheat done)."""
     start = time.perf_counter()
@@ -157,7 +170,7 @@ def run(kind: str, viewers: int, preheat: bool, limit: float, fill_delay: float 
                 page = browser.new_page(viewport={"width": 1100, "height": 800})
                 page.add_init_script(FIRST_DIGIT)
                 pages.append(page)
-            busy_before = server_cpu(server)
+            busy_before, browser_before = server_cpu(server), browser_cpu()
             for page in pages:  # start every navigation without waiting for any
                 page.evaluate("(url) => setTimeout(() => { location.href = url; }, 0)", url)
             start, times = time.perf_counter(), {}
@@ -174,6 +187,9 @@ def run(kind: str, viewers: int, preheat: bool, limit: float, fill_delay: float 
             served = sorted(times.values())
             result["server_cpu_s_per_viewer"] = round(
                 (server_cpu(server) - busy_before) / viewers, 2
+            )
+            result["browser_cpu_s_per_viewer"] = round(
+                (browser_cpu() - browser_before) / viewers, 2
             )
             result["first_digit_s"] = {
                 "served": len(served),

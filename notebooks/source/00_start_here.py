@@ -18,12 +18,12 @@
 #
 # | notebook | the one idea |
 # | --- | --- |
-# | 01 · Autoencoders | compress and rebuild an image; the holes a plain autoencoder leaves, and what fills them |
-# | 02 · Building the VAE | the ELBO; encode to a *distribution*, sample, decode; you write the model; the true posterior |
+# | 01 · Autoencoders | rebuild an image; the holes an autoencoder leaves, and what fills them |
+# | 02 · Building the VAE | the ELBO; encode to a *distribution*; write the model; the posterior |
 # | 03 · Spot the bug | two mistakes in the original chapter, one at a time, and what each changes |
 # | 04 · Exploring the latent space | the 15×15 digit map, the prior, and the **live explorer** |
-# | 05 · Concept vectors | directions such as "four-ness" and "slant", editing and interpolating images |
-# | 06 · Beyond | the KL weight β and bits, posterior collapse, blur, bigger latent spaces, other datasets |
+# | 05 · Concept vectors | "four-ness" and "slant", editing and interpolating images |
+# | 06 · Beyond | β and bits, posterior collapse, blur, bigger latent spaces, other data |
 #
 # Each notebook opens with *What you'll learn*, ends with *What we did*, and has at least one
 # exercise whose answer you can check with a `vaelab.exercises` function.

@@ -211,9 +211,11 @@ codes8 = encode_means(vae8, x_test)
 steps = np.linspace(0, 3, 7)[:, None]
 fig, axes = plt.subplots(4, 7, figsize=(8, 5.2), layout="constrained")
 rows = [("2-D, four-ness", vae, codes, vectors[4]), ("2-D, nine-ness", vae, codes, vectors[9]),
-        ("8-D, four-ness", vae8, codes8, vectors8[4]), ("8-D, nine-ness", vae8, codes8, vectors8[9])]
+        ("8-D, four-ness", vae8, codes8, vectors8[4]),
+        ("8-D, nine-ness", vae8, codes8, vectors8[9])]
 for row, (label, model, all_codes, vector) in zip(axes, rows):
-    for ax, image in zip(row, vaelab.decode(model.decoder, all_codes.mean(axis=0) + steps * vector)):
+    walk = all_codes.mean(axis=0) + steps * vector
+    for ax, image in zip(row, vaelab.decode(model.decoder, walk)):
         ax.imshow(image[..., 0], cmap="Greys_r")
         ax.set_xticks([])
         ax.set_yticks([])

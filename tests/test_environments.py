@@ -100,3 +100,16 @@ def test_binder_badges_open_the_course_and_the_app():
     text = (ROOT / "README.md").read_text()
     assert "urlpath=lab/tree/notebooks/00_start_here.ipynb" in text
     assert "urlpath=voila/render/notebooks/explorer_app.ipynb" in text
+
+
+def test_every_requirement_is_valid_pep_508():
+    """Build backends refuse what pip's parser might pass over (hatchling did, on `not (...)`)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    lists = [project["dependencies"], *project["optional-dependencies"].values()]
+    for requirement in (r for group in lists for r in group):
+        try:
+            Requirement(requirement)
+        except InvalidRequirement as error:  # pragma: no cover - the failure message
+            raise AssertionError(f"{requirement!r}: {error}") from None

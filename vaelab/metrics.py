@@ -158,18 +158,24 @@ def _posterior_box(z_mean, sigma, grid_size, width):
     return (z_mean + offsets * sigma).astype(np.float32), float(np.log(np.prod(spacing)))
 
 
-def _two_dimensional(vae, x, prior_grid, grid_size, width, block: int = 16):
-    """log p(x) and the ELBO per image, by quadrature over the prior grid ∪ each q(z|x) box."""
+def _two_dimensional(vae, x, prior_grid, grid_size, width, block: int = 16, keep_grid=False):
+    """log p(x) and the ELBO per image, by quadrature over the prior grid ∪ each q(z|x) box.
+
+    Returns a dict of arrays: ``log_px``, ``elbo``, ``z_mean``, ``sigma`` and, with
+    ``keep_grid=True``, ``log_joint`` (each image's row on the prior grid, for a map).
+    """
     encoder, decoder = _model_parts(vae)
     z_mean, z_log_var = encode(encoder, x)
     sigma = np.exp(_log_var_scale(vae) * z_log_var.astype(np.float64))
     prior_grid = PriorGrid(decoder) if prior_grid is None else prior_grid
-    log_px, elbo = np.empty(len(x)), np.empty(len(x))
+    log_px, elbo, rows = np.empty(len(x)), np.empty(len(x)), []
     for start in range(0, len(x), block):
         chunk = range(start, min(start + block, len(x)))
         boxes = [_posterior_box(z_mean[i], sigma[i], grid_size, width) for i in chunk]
         decoded = decode(decoder, np.concatenate([z for z, _ in boxes]), DECODE_BATCH)
         log_joint_grid = prior_grid.log_joint(x[chunk.start : chunk.stop])
+        if keep_grid:
+            rows.extend(log_joint_grid)
         for k, i in enumerate(chunk):
             z, log_area = boxes[k]
             z64 = z.astype(np.float64)
@@ -187,7 +193,8 @@ def _two_dimensional(vae, x, prior_grid, grid_size, width, block: int = 16):
             log_q = _log_normal(z64, z_mean[i], 2 * np.log(sigma[i]))
             weights = np.exp(log_q + log_area)
             elbo[i] = np.sum(weights * (log_joint_q - log_q)) / weights.sum()
-    return log_px, elbo
+    result = {"log_px": log_px, "elbo": elbo, "z_mean": z_mean, "sigma": sigma}
+    return {**result, "log_joint": rows} if keep_grid else result
 
 
 def log_likelihood(
@@ -220,7 +227,7 @@ def log_likelihood(
         raise ValueError(f"grid_size must be at least 2, got {grid_size}.")
     latent_dim = encoder.outputs[0].shape[-1]
     if latent_dim == 2:
-        result = _two_dimensional(vae, x, prior_grid, grid_size, width)[0]
+        result = _two_dimensional(vae, x, prior_grid, grid_size, width)["log_px"]
     else:
         num_samples = positive_int(num_samples, "num_samples")
         z_mean, z_log_var = encode(encoder, x)
@@ -254,15 +261,15 @@ def posterior_map(vae, image, prior_grid: PriorGrid | None = None) -> dict:
     if encoder.outputs[0].shape[-1] != 2:
         raise ValueError("posterior_map draws a 2-D latent space; this model has more dimensions.")
     prior_grid = PriorGrid(decoder) if prior_grid is None else prior_grid
-    log_px, elbo = _two_dimensional(vae, image, prior_grid, 31, 6.0)
-    z_mean, z_log_var = encode(encoder, image)
+    parts = _two_dimensional(vae, image, prior_grid, 31, 6.0, keep_grid=True)
+    log_px, elbo = float(parts["log_px"][0]), float(parts["elbo"][0])
     n = len(prior_grid.values)
     return {
-        "log_density": (prior_grid.log_joint(image)[0] - log_px[0]).reshape(n, n),
+        "log_density": (parts["log_joint"][0] - log_px).reshape(n, n),
         "values": prior_grid.values,
-        "z_mean": z_mean[0],
-        "sigma": np.exp(_log_var_scale(vae) * z_log_var[0]),
-        "log_px": float(log_px[0]),
-        "elbo": float(elbo[0]),
-        "gap": float(log_px[0] - elbo[0]),
+        "z_mean": parts["z_mean"][0],
+        "sigma": parts["sigma"][0],
+        "log_px": log_px,
+        "elbo": elbo,
+        "gap": log_px - elbo,
     }

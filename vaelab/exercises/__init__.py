@@ -1,0 +1,74 @@
+"""The course's exercises: each one checks an answer, gives hints and shows its solution.
+
+Every exercise is an :class:`Exercise` named after its idea (``sampling``, ``kl``, ...) and
+used as Kaggle's learntools do::
+
+    from vaelab.exercises import sampling as q
+    q.check(sample)   # "Correct: ...", "Not yet: ..." naming the mistake, or "Not answered yet"
+    q.hint()          # a question first; q.hint(2) for the next hint
+    q.solution()      # the answer
+
+The exercises live in one module per notebook (``nb00`` ... ``nb06``); the machinery they share
+(:class:`Exercise`, the verdicts, the helpers that read an answer) in ``_core``.
+"""
+
+from __future__ import annotations
+
+from ._core import Blank, Exercise, Wrong
+from .nb00 import compression_ratio
+from .nb01 import holes, midpoint
+from .nb02 import decoder, kl, model, pixel_floor, reconstruction, sampling
+from .nb03 import chapter_kl, effective_beta
+from .nb04 import grid_coverage, grid_points, quantile_grid
+from .nb05 import concept_vector, pixel_path
+from .nb06 import beta_effect, kl_bits
+
+#: Every exercise of the course, by name.
+ALL = {
+    exercise.name: exercise
+    for exercise in (
+        compression_ratio,
+        midpoint,
+        holes,
+        sampling,
+        kl,
+        reconstruction,
+        decoder,
+        model,
+        pixel_floor,
+        effective_beta,
+        chapter_kl,
+        quantile_grid,
+        grid_points,
+        grid_coverage,
+        concept_vector,
+        pixel_path,
+        beta_effect,
+        kl_bits,
+    )
+}
+
+__all__ = [
+    "ALL",
+    "Blank",
+    "Exercise",
+    "Wrong",
+    "compression_ratio",
+    "midpoint",
+    "holes",
+    "sampling",
+    "kl",
+    "reconstruction",
+    "decoder",
+    "model",
+    "pixel_floor",
+    "effective_beta",
+    "chapter_kl",
+    "quantile_grid",
+    "grid_points",
+    "grid_coverage",
+    "concept_vector",
+    "pixel_path",
+    "beta_effect",
+    "kl_bits",
+]

@@ -1,0 +1,108 @@
+"""What every exercise shares: :class:`Exercise`, its verdicts, and the helpers judges use to
+read an answer (a number, an array, a learner's function) without ever raising at the learner.
+
+Learner notebooks ship with placeholders (``...``): ``check`` recognises an unanswered exercise
+and prints a nudge instead of raising, so a notebook still runs top to bottom. A verdict starts
+with "Correct" only when the answer is right. Reference values are computed by each judge,
+independently of what the learner passes, and the common wrong answers are recognised by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+CORRECT = "Correct: "
+NOT_YET = "Not yet: "
+UNANSWERED = "Not answered yet: "
+
+
+class Wrong(Exception):
+    """Raised by a judge with the message the learner sees (names the mistake, not the answer)."""
+
+
+class Blank(Exception):
+    """Raised by a judge when the answer is still the placeholder."""
+
+
+class Exercise:
+    """One exercise: ``check(answer)``, ``hint(level)``, ``solution()``; introduced in notebook 00.
+
+    ``judge(*answer)`` returns the praise for a right answer, raises :class:`Wrong` with a
+    message for a wrong one and :class:`Blank` for a placeholder.
+    """
+
+    def __init__(self, name: str, notebook: str, task: str, judge: Callable, hints, solution: str):
+        self.name, self.notebook, self.task = name, notebook, task
+        self.judge, self.hints, self.solution_text = judge, list(hints), solution.strip()
+
+    def verdict(self, *answer) -> tuple[str, str]:
+        """``("correct" | "wrong" | "unanswered", message)`` for ``answer``, printing nothing."""
+        try:
+            if any(part is Ellipsis for part in answer):
+                raise Blank
+            return "correct", CORRECT + self.judge(*answer)
+        except Blank:
+            return "unanswered", (
+                f"{UNANSWERED}{self.task} Replace the ... and run the cell "
+                "again (q.hint() for a hint)."
+            )
+        except Wrong as wrong:
+            return "wrong", f"{NOT_YET}{wrong} (q.hint() for a hint)"
+
+    def check(self, *answer) -> None:
+        """Print the verdict on ``answer``: it starts with "Correct" only when it is right."""
+        print(self.verdict(*answer)[1])
+
+    def hint(self, level: int = 1) -> None:
+        """Print hint ``level`` (1 asks a question; later ones say more)."""
+        level = min(max(int(level), 1), len(self.hints))
+        more = f" (q.hint({level + 1}) for the next)" if level < len(self.hints) else ""
+        print(f"Hint {level} of {len(self.hints)}: {self.hints[level - 1]}{more}")
+
+    def solution(self) -> None:
+        """Print the solution."""
+        print(f"Solution:\n{self.solution_text}")
+
+    def __repr__(self):
+        return f"<exercise {self.name!r} of notebook {self.notebook}: {self.task}>"
+
+
+def _number(answer, what: str) -> float:
+    """``answer`` as a float: Python and NumPy numbers and 1-element arrays are accepted."""
+    array = np.asarray(answer)
+    if array.dtype == object or array.size != 1 or not np.issubdtype(array.dtype, np.number):
+        raise Wrong(f"give {what} as one number, got {type(answer).__name__} {answer!r:.60}.")
+    return float(array.reshape(()))
+
+
+def _array(answer, shape, what: str) -> np.ndarray:
+    if answer is None:
+        raise Blank
+    try:
+        array = np.asarray(answer, dtype=float)
+    except (TypeError, ValueError):
+        raise Wrong(f"{what} should be an array of numbers, got {type(answer).__name__}.") from None
+    if array.shape != tuple(shape):
+        raise Wrong(f"{what} should have shape {tuple(shape)}, got {array.shape}.")
+    return array
+
+
+def _call(function, *inputs):
+    """The learner's function applied to ``inputs``; its errors become a verdict."""
+    if not callable(function):
+        raise Wrong(f"pass the function itself (no parentheses), got {type(function).__name__}.")
+    try:
+        result = function(*inputs)
+    except NotImplementedError:
+        raise Blank from None
+    except Exception as error:
+        raise Wrong(f"your function raised {type(error).__name__}: {error}") from None
+    if result is None or result is Ellipsis:
+        raise Blank
+    return np.asarray(result, dtype=float) if not hasattr(result, "numpy") else result.numpy()
+
+
+def _close(a, b, tolerance=1e-5) -> bool:
+    return np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=tolerance, atol=tolerance)

@@ -1,0 +1,71 @@
+"""The exercises of notebook 01 (Autoencoders)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._core import Exercise, Wrong, _call, _close, _number
+
+
+def _midpoint(function):
+    rng = np.random.default_rng(9)
+    a, b = rng.normal(size=2), rng.normal(size=2)
+    got = _call(function, a, b)
+    if _close(got, a + b):
+        raise Wrong("that is the sum of the two codes; halfway is not that far.")
+    if _close(got, (b - a) / 2) or _close(got, (a - b) / 2):
+        raise Wrong("that is half the step from one code to the other, not a point between them.")
+    if not _close(got, (a + b) / 2):
+        raise Wrong("the point you return is not halfway between the two codes.")
+    return "halfway is (a + b) / 2, coordinate by coordinate."
+
+
+midpoint = Exercise(
+    "midpoint",
+    "01",
+    "write midpoint(code_a, code_b), the point halfway between two codes.",
+    _midpoint,
+    [
+        "On a ruler, what number lies halfway between 2 and 6? Do the same in each coordinate.",
+        "Average the two codes: add them and divide by 2.",
+    ],
+    "def midpoint(code_a, code_b):\n    return (code_a + code_b) / 2",
+)
+
+
+def _holes(function):
+    rng = np.random.default_rng(11)
+    codes = np.concatenate([rng.normal(-1, 0.3, size=(40, 2)), rng.normal(1.2, 0.2, size=(30, 2))])
+    values = np.linspace(-1.645, 1.645, 12)
+    points = np.stack([a.ravel() for a in np.meshgrid(values, values)], axis=1)
+    gaps = np.linalg.norm(points[:, None] - codes[None], axis=-1)
+    want = float(np.mean(gaps.min(axis=1) > 0.25))
+    got = _number(_call(function, codes, points, 0.25), "the share")
+    if math.isclose(got, 1 - want, abs_tol=1e-9):
+        raise Wrong("that is the share of points *near* a code; a hole is a point far from all.")
+    if math.isclose(got, want * len(points), abs_tol=1e-9):
+        raise Wrong("that is a count of holes; divide by the number of grid points.")
+    if math.isclose(got, float(np.mean(gaps.mean(axis=1) > 0.25)), abs_tol=1e-9):
+        raise Wrong("use the distance to the *nearest* code (the minimum), not the mean distance.")
+    if not math.isclose(got, want, abs_tol=1e-9):
+        raise Wrong(f"{got:g} is not the share of grid points farther than 0.25 from every code.")
+    return "a point is a hole when even its nearest code is farther than the distance."
+
+
+holes = Exercise(
+    "holes",
+    "01",
+    "write hole_fraction(codes, points, distance): the share of points far from every code.",
+    _holes,
+    [
+        "For one grid point, which code decides whether it is a hole: the nearest, the farthest, "
+        "or all of them on average?",
+        "Distances from every point to every code: np.linalg.norm(points[:, None] - "
+        "codes[None], axis=-1), shape (points, codes). Take the minimum over codes.",
+    ],
+    "def hole_fraction(codes, points, distance):\n"
+    "    gaps = np.linalg.norm(points[:, None] - codes[None], axis=-1)\n"
+    "    return np.mean(gaps.min(axis=1) > distance)",
+)

@@ -1,0 +1,296 @@
+"""The exercises of notebook 02 (Building the VAE)."""
+
+from __future__ import annotations
+
+import inspect
+import math
+
+import numpy as np
+
+from ._core import Blank, Exercise, Wrong, _call, _close, _number
+
+
+def _sampling(function):
+    rng = np.random.default_rng(7)
+    z_mean, z_log_var, epsilon = (rng.normal(size=(5, 3)) for _ in range(3))
+    got = _call(function, z_mean, z_log_var, epsilon)
+    want = z_mean + np.exp(0.5 * z_log_var) * epsilon
+    if np.shape(got) != want.shape:
+        raise Wrong(f"return one z per row: shape {want.shape}, got {np.shape(got)}.")
+    if _close(got, z_mean + np.exp(z_log_var) * epsilon):
+        raise Wrong(
+            "σ = exp(z_log_var) is the chapter's mistake: z_log_var is the log of σ², not of σ."
+        )
+    if _close(got, z_mean + z_log_var * epsilon) or _close(
+        got, z_mean + np.exp(z_log_var) ** 2 * epsilon
+    ):
+        raise Wrong("z_log_var is a log-variance: turn it into a standard deviation first.")
+    if _close(got, z_mean + np.sqrt(np.abs(z_log_var)) * epsilon):
+        raise Wrong("the square root of z_log_var is not σ: undo the log first.")
+    if not _close(got, want):
+        raise Wrong("shift ε by z_mean and scale it by the standard deviation.")
+    return "z = z_mean + exp(½ · z_log_var) · ε."
+
+
+sampling = Exercise(
+    "sampling",
+    "02",
+    "write sample(z_mean, z_log_var, epsilon), returning z with NumPy.",
+    _sampling,
+    [
+        "z_log_var is log σ². Which operations turn it into σ?",
+        "σ = exp(½ · z_log_var); then z = z_mean + σ · ε.",
+    ],
+    "def sample(z_mean, z_log_var, epsilon):\n"
+    "    return z_mean + np.exp(0.5 * z_log_var) * epsilon",
+)
+
+
+def _kl(function):
+    """At 3 latent dimensions: the chapter's mean over dimensions equals the KL only at 2."""
+    rng = np.random.default_rng(8)
+    z_mean, z_log_var = rng.normal(size=(6, 3)), rng.normal(size=(6, 3))
+    terms = np.exp(z_log_var) + z_mean**2 - 1.0 - z_log_var
+    want = 0.5 * terms.sum(axis=1)
+    got = _call(function, z_mean, z_log_var)
+    if np.shape(got) == terms.shape:
+        raise Wrong("sum over the latent axis (axis=1): one value per image.")
+    if np.shape(got) != want.shape:
+        raise Wrong(f"return one KL per image, shape {want.shape}; got {np.shape(got)}.")
+    if _close(got, -want):
+        raise Wrong("check the sign: a KL divergence is never negative.")
+    if _close(got, terms.mean(axis=1)) or _close(got, 0.5 * terms.mean(axis=1)):
+        raise Wrong(
+            "sum over the latent dimensions, not mean: the KL of independent dimensions "
+            "is the sum of theirs."
+        )
+    if _close(got, terms.sum(axis=1)):
+        raise Wrong("you are missing the factor ½.")
+    if _close(got, 0.5 * (np.exp(0.5 * z_log_var) + z_mean**2 - 1 - z_log_var).sum(axis=1)):
+        raise Wrong("σ² is exp(z_log_var), not exp(½ z_log_var).")
+    if not _close(got, want):
+        raise Wrong("per dimension the KL has four terms: σ², μ², −1 and −log σ².")
+    return "KL = ½ Σ_j (σ_j² + μ_j² − 1 − log σ_j²), summed over the latent dimensions."
+
+
+kl = Exercise(
+    "kl",
+    "02",
+    "write kl(z_mean, z_log_var): KL(q(z|x) ‖ N(0, I)) per image, in nats.",
+    _kl,
+    [
+        "The formula above is per dimension. How do the KLs of independent dimensions combine?",
+        "0.5 * sum over axis=1 of (exp(z_log_var) + z_mean**2 - 1 - z_log_var).",
+    ],
+    "def kl(z_mean, z_log_var):\n"
+    "    return 0.5 * np.sum(np.exp(z_log_var) + z_mean**2 - 1 - z_log_var, axis=1)",
+)
+
+
+def _reconstruction(function):
+    rng = np.random.default_rng(3)
+    x = rng.random((4, 28, 28, 1)).round()
+    p = np.clip(rng.random((4, 28, 28, 1)), 0.01, 0.99)
+    per_pixel = -(x * np.log(p) + (1 - x) * np.log(1 - p))
+    want = per_pixel.reshape(4, -1).sum(axis=1)
+    got = np.asarray(_call(function, x.astype("float32"), p.astype("float32")), dtype=float)
+    if np.shape(got) != want.shape:
+        raise Wrong(f"return one loss per image, shape {want.shape}; got {np.shape(got)}.")
+    if _close(got, per_pixel.reshape(4, -1).mean(axis=1), 1e-4):
+        raise Wrong(
+            "that is the mean over pixels (the chapter's choice); the negative "
+            "log-likelihood of an image sums over its pixels."
+        )
+    if _close(got, -want, 1e-4):
+        raise Wrong("check the sign: a loss in nats is positive.")
+    if not _close(got, want, 1e-4):
+        raise Wrong("the binary cross-entropy of each pixel, summed over the 784 pixels.")
+    return "−log p(x|z): the binary cross-entropy summed over the pixels, in nats."
+
+
+reconstruction = Exercise(
+    "reconstruction",
+    "02",
+    "write reconstruction_loss(x, probabilities): the summed binary cross-entropy per image.",
+    _reconstruction,
+    [
+        "Each pixel is a coin with probability p of being white. What is −log of the chance of "
+        "what we saw, for one pixel? And for all of them at once?",
+        "ops.sum of keras.losses.binary_crossentropy(x, p) over the pixel axes (1, 2).",
+    ],
+    "def reconstruction_loss(x, probabilities):\n"
+    "    per_pixel = keras.losses.binary_crossentropy(x, probabilities)  # mean over channel\n"
+    "    return ops.sum(per_pixel, axis=(1, 2))",
+)
+
+
+def _decoder(build):
+    import keras
+
+    from vaelab.models import build_decoder
+
+    if not callable(build) or isinstance(build, keras.Model):
+        raise Wrong("pass the function that builds the decoder (no parentheses).")
+    try:
+        mine = build(2)
+    except NotImplementedError:
+        raise Blank from None
+    except Exception as error:
+        raise Wrong(f"building the decoder raised {type(error).__name__}: {error}") from None
+    if mine is None or mine is Ellipsis:
+        raise Blank
+    if not isinstance(mine, keras.Model):
+        raise Wrong(f"return a keras.Model, got {type(mine).__name__}.")
+    reference = build_decoder(2)
+    if tuple(mine.output_shape[1:]) != (28, 28, 1):
+        raise Wrong(
+            f"the decoder must output images of shape (28, 28, 1), got {mine.output_shape[1:]}."
+        )
+    if mine.count_params() != reference.count_params():
+        raise Wrong(
+            f"{mine.count_params():,} parameters instead of the chapter's "
+            f"{reference.count_params():,}: compare your layers with the chapter's."
+        )
+    try:
+        mine.set_weights(reference.get_weights())
+    except ValueError:
+        raise Wrong(
+            "same number of parameters but in other shapes: check the layer order."
+        ) from None
+    z = np.random.default_rng(0).normal(size=(8, 2)).astype("float32")
+    got, want = np.asarray(mine(z)), np.asarray(reference(z))
+    if got.min() < 0 or got.max() > 1:
+        raise Wrong(
+            "the last layer's outputs are probabilities: which activation keeps them in [0, 1]?"
+        )
+    if not _close(got, want, 1e-4):
+        raise Wrong("same weights, different outputs: check strides, padding and activations.")
+    return "the chapter's decoder: Dense → Reshape → Conv2DTranspose → Conv2D with a sigmoid."
+
+
+decoder = Exercise(
+    "decoder",
+    "02",
+    "write build_my_decoder(latent_dim): z → an image of Bernoulli means.",
+    _decoder,
+    [
+        "The decoder undoes the encoder. Which shape did the encoder flatten, and which layer "
+        "doubles 14 × 14 back to 28 × 28?",
+        "Dense(14 * 14 * 64, relu) → Reshape((14, 14, 64)) → Conv2DTranspose(32, 3, strides=2, "
+        "padding='same', relu) → Conv2D(1, 3, padding='same', sigmoid).",
+    ],
+    "def build_my_decoder(latent_dim):\n"
+    "    z = keras.Input(shape=(latent_dim,))\n"
+    "    h = layers.Dense(14 * 14 * 64, activation='relu')(z)\n"
+    "    h = layers.Reshape((14, 14, 64))(h)\n"
+    "    h = layers.Conv2DTranspose(32, 3, strides=2, padding='same', activation='relu')(h)\n"
+    "    pixels = layers.Conv2D(1, 3, padding='same', activation='sigmoid')(h)\n"
+    "    return keras.Model(z, pixels, name='decoder')",
+)
+
+
+def _model(model_class):
+    """The learner's VAE class against vaelab's: parameters, and the loss on a fixed batch."""
+    import keras
+
+    from vaelab.data import load_bundled_mnist
+    from vaelab.models import VAE, build_decoder, build_encoder
+
+    if not (inspect.isclass(model_class) and issubclass(model_class, keras.Model)):
+        raise Wrong("pass your class itself (a subclass of keras.Model), not an instance.")
+    encoder, decoder = build_encoder(2), build_decoder(2)
+    reference = VAE(encoder, decoder)
+    try:
+        mine = model_class(encoder, decoder)
+    except Exception as error:
+        raise Wrong(f"MyVAE(encoder, decoder) raised {type(error).__name__}: {error}") from None
+    x = load_bundled_mnist()[1][0][:16]
+    z_mean, _ = encoder(x)
+    # σ ≈ 3e-7: the sample is z_mean whatever the noise, so both losses are deterministic.
+    y_pred = (z_mean, keras.ops.full(keras.ops.shape(z_mean), -30.0))
+    try:
+        loss = mine.compute_loss(x=x, y_pred=y_pred)
+    except NotImplementedError:
+        raise Blank from None
+    except Exception as error:
+        raise Wrong(f"compute_loss raised {type(error).__name__}: {error}") from None
+    if loss is None or loss is Ellipsis:
+        raise Blank
+    got = float(loss)
+    want = float(reference.compute_loss(x=x, y_pred=y_pred))
+    reconstruction_only = want - float(
+        np.mean(0.5 * np.sum(np.exp(-30.0) + np.asarray(z_mean) ** 2 - 1 + 30.0, axis=1))
+    )
+    if math.isclose(got, reconstruction_only, rel_tol=1e-4):
+        raise Wrong("the loss is missing the KL term.")
+    if math.isclose(got, reconstruction_only / 784, rel_tol=1e-3):
+        raise Wrong("that looks like a per-pixel mean with no KL: sum over pixels, add the KL.")
+    if not math.isclose(got, want, rel_tol=1e-4):
+        raise Wrong(
+            f"your loss on a fixed batch is {got:.2f} nats, not what reconstruction + "
+            "beta · KL gives with the same weights."
+        )
+    return "the same model as vaelab.models.VAE: encode, sample, decode, reconstruction + β·KL."
+
+
+model = Exercise(
+    "model",
+    "02",
+    "write class MyVAE(keras.Model) whose compute_loss samples, decodes and adds the two losses.",
+    _model,
+    [
+        "compute_loss receives y_pred = (z_mean, z_log_var) from call(). What do you need before "
+        "you can decode, and which two numbers per image make the loss?",
+        "z = self.sampler(z_mean, z_log_var); reconstruction = self.decoder(z); return the batch "
+        "mean of reconstruction_loss(x, reconstruction) + self.beta * kl_divergence(z_mean, "
+        "z_log_var).",
+    ],
+    "class MyVAE(keras.Model):\n"
+    "    def __init__(self, encoder, decoder, beta=1.0, **kwargs):\n"
+    "        super().__init__(**kwargs)\n"
+    "        self.encoder, self.decoder, self.beta = encoder, decoder, beta\n"
+    "        self.sampler = vaelab.Sampling(seed=0)\n\n"
+    "    def call(self, x):\n"
+    "        return self.encoder(x)\n\n"
+    "    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):\n"
+    "        z_mean, z_log_var = y_pred\n"
+    "        reconstruction = self.decoder(self.sampler(z_mean, z_log_var))\n"
+    "        nats = (vaelab.reconstruction_loss(x, reconstruction)\n"
+    "                + self.beta * vaelab.kl_divergence(z_mean, z_log_var))\n"
+    "        return ops.mean(nats)",
+)
+
+
+def _pixel_floor(answer):
+    value = _number(answer, "the smallest loss")
+    want = -(0.3 * math.log(0.3) + 0.7 * math.log(0.7))
+    if math.isclose(value, 0.0, abs_tol=1e-6):
+        raise Wrong(
+            "0 needs p = x with x black or white; with x = 0.3 even p = 0.3 costs something."
+        )
+    if math.isclose(value, want / math.log(2), rel_tol=1e-3):
+        raise Wrong("that is in bits (log base 2); the course counts in nats (natural log).")
+    if math.isclose(value, -0.3 * math.log(0.3), rel_tol=1e-3) or math.isclose(
+        value, -0.7 * math.log(0.7), rel_tol=1e-3
+    ):
+        raise Wrong("the cross-entropy has two terms, x log p and (1 − x) log(1 − p).")
+    if not math.isclose(value, want, rel_tol=1e-3):
+        raise Wrong(f"{value:g} is not the cross-entropy at its best p. Which p is best?")
+    return (
+        f"{want:.3f} nats, reached at p = 0.3. Summed over MNIST's grey pixels this floor is "
+        "about 46 nats per image."
+    )
+
+
+pixel_floor = Exercise(
+    "pixel_floor",
+    "02",
+    "predict: the smallest BCE any decoder can score on one pixel of grey level x = 0.3?",
+    _pixel_floor,
+    [
+        "The BCE is −x log p − (1 − x) log(1 − p). For which p is it smallest? (Plot it, or "
+        "set its derivative to 0.)",
+        "The best p is x itself; put p = 0.3 into the formula with the natural log.",
+    ],
+    "floor = -(0.3 * np.log(0.3) + 0.7 * np.log(0.7))  # 0.611 nats",
+)

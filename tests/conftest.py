@@ -1,8 +1,7 @@
 import os
 
-os.environ["VAELAB_OFFLINE"] = "1"
+os.environ["VAELAB_OFFLINE"] = "1"  # also forced by /conftest.py, which runs first
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

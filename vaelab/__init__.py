@@ -1,27 +1,20 @@
 """vaelab: the variational autoencoder of Deep Learning with Python 8.4, as a course.
 
-``import vaelab`` is light: it sets two environment defaults (``KERAS_BACKEND=tensorflow`` and
-``TF_CPP_MIN_LOG_LEVEL=3``; set them first to override), installs the hook that keeps
-TensorFlow's start-up lines quiet (:mod:`vaelab._quiet`) and imports nothing else. Keras and
+``import vaelab`` is light and changes nothing outside this process: it sets no environment
+variable (Keras picks its backend as usual: ``KERAS_BACKEND``, else ``~/.keras/keras.json``,
+else TensorFlow), installs the hook that keeps TensorFlow's known start-up lines out of
+notebooks in this process only (:mod:`vaelab._quiet`) and imports nothing else. Keras and
 TensorFlow load when a module that needs them is first used. The public names below come from
 their modules on first use: ``vaelab.build_vae`` is ``vaelab.models.build_vae``.
 """
 
 import importlib
-import os
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from vaelab import _quiet
 
 __version__ = "0.2.0"
 
-from vaelab import _quiet  # noqa: E402
-
 _quiet.install()
-
-
-def load_ipython_extension(ipython) -> None:
-    """Loaded by every kernel of the environment (see :mod:`vaelab._quiet`); importing is enough."""
 
 
 _PUBLIC = {

@@ -1,4 +1,4 @@
-"""A Jupyter server extension installed with vaelab: widget updates without a 40 ms stall.
+"""An opt-in Jupyter server extension: widget updates without a 40 ms stall.
 
 Jupyter's kernel websocket leaves Nagle's algorithm on. When a slider move makes the kernel send
 several small messages in a row (status, echo, new image, crosshair), the later ones wait for
@@ -6,9 +6,12 @@ the browser's delayed acknowledgement of the first: about 40 ms on Linux. Tornad
 ``set_nodelay(True)`` for websockets that carry small interactive messages; this extension does
 that for kernel websockets (figures in ``benchmarks/README.md``).
 
-It imports only ``jupyter_server`` (``vaelab/__init__`` loads nothing heavy), so the server
-does not load Keras. Enabled by ``etc/jupyter/jupyter_server_config.d/vaelab.json``, which
-every install writes; ``jupyter server extension disable vaelab.server`` turns it off.
+Installing vaelab does not enable it: it patches the server's websocket handler, so it is
+turned on only where asked, for one server
+(``jupyter lab --ServerApp.jpserver_extensions='{"vaelab.server": true}'``) or for the course's
+own environment (``jupyter server extension enable --sys-prefix vaelab.server``, as
+``binder/postBuild`` does). Importing this module changes nothing; only loading it as an
+extension patches the handler, in that server process. It imports only ``jupyter_server``.
 """
 
 from __future__ import annotations

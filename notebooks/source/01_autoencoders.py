@@ -17,6 +17,8 @@
 # %%
 import os
 
+import vaelab  # first, before Keras: keeps TensorFlow's start-up lines out of the notebook
+
 # Quick mode (CI sets VAELAB_QUICK=1): less data and fewer epochs, the same code.
 QUICK = os.environ.get("VAELAB_QUICK", "0") == "1"
 NUM_IMAGES = 1_000 if QUICK else 8_000
@@ -26,7 +28,6 @@ NUM_EPOCHS = 1 if QUICK else 3
 import matplotlib.pyplot as plt
 import numpy as np
 
-import vaelab
 from vaelab.data import load_mnist
 from vaelab.latent import encode_means, hole_share, manifold_image
 from vaelab.models import build_autoencoder, build_vae

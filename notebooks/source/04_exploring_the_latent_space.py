@@ -16,6 +16,8 @@
 # %%
 import os
 
+import vaelab  # noqa: F401 (first: keeps TensorFlow's start-up lines out of the notebook)
+
 # Quick mode (CI sets VAELAB_QUICK=1): less data and fewer epochs, the same code.
 QUICK = os.environ.get("VAELAB_QUICK", "0") == "1"
 TRAIN_FROM_SCRATCH = False  # True: train your own model instead of loading the pretrained one

@@ -19,6 +19,8 @@
 # %%
 import os
 
+import vaelab  # first, before Keras: keeps TensorFlow's start-up lines out of the notebook
+
 # Quick mode (CI sets VAELAB_QUICK=1): less data and fewer epochs, the same code.
 QUICK = os.environ.get("VAELAB_QUICK", "0") == "1"
 NUM_IMAGES = 500 if QUICK else 2_000
@@ -29,7 +31,6 @@ NUM_EPOCHS = 1 if QUICK else 3
 import matplotlib.pyplot as plt
 import numpy as np
 
-import vaelab
 from vaelab.data import load_mnist
 from vaelab.latent import encode_means
 from vaelab.models import load_vae

@@ -15,6 +15,8 @@
 # %%
 import os
 
+import vaelab  # noqa: F401 (first: keeps TensorFlow's start-up lines out of the notebook)
+
 # Quick mode (CI sets VAELAB_QUICK=1): less data and fewer epochs, the same code.
 QUICK = os.environ.get("VAELAB_QUICK", "0") == "1"
 NUM_IMAGES = 500 if QUICK else 4_000

@@ -103,10 +103,11 @@ code = (
     "'vaelab': sorted(m for m in sys.modules if m.split('.')[0] == 'vaelab'), "
     "'extensions': sorted(get_ipython().extension_manager.loaded)}))"
 )
-client.execute_interactive(
-    code, timeout=120,
-    output_hook=lambda m: lines.append(m["content"].get("text", "")) if m["msg_type"] == "stream" else None,
-)
+def keep(message):
+    if message["msg_type"] == "stream":
+        lines.append(message["content"]["text"])
+
+client.execute_interactive(code, timeout=120, output_hook=keep)
 client.stop_channels()
 manager.shutdown_kernel(now=True)
 print("".join(lines).strip().splitlines()[-1])

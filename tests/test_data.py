@@ -83,11 +83,59 @@ def test_fashion_mnist_from_idx_files(tmp_path):
     _check_split(data.load_fashion_mnist(directory=tmp_path, verbose=False), 30, 12)
 
 
-def test_fashion_mnist_missing_is_a_clear_error(tmp_path):
+def test_fashion_mnist_missing_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))  # no Keras cache either
     with pytest.raises(FileNotFoundError, match="dataset-fashion-mnist"):
         data.load_fashion_mnist(source="local", directory=tmp_path)
     with pytest.raises(FileNotFoundError, match="dataset-fashion-mnist"):
         data.load_fashion_mnist(directory=tmp_path)  # VAELAB_OFFLINE=1: no network either
+
+
+def _fake_keras_home(tmp_path, monkeypatch):
+    """A ``KERAS_HOME`` laid out as Keras caches Fashion-MNIST: a *directory* of four files."""
+    cache = tmp_path / "keras" / "datasets" / "fashion-mnist"
+    cache.mkdir(parents=True)
+    rng = np.random.default_rng(1)
+    _write_idx(cache / "train-images-idx3-ubyte.gz", rng.integers(0, 256, (20, 28, 28)))
+    _write_idx(cache / "train-labels-idx1-ubyte.gz", rng.integers(0, 10, 20))
+    _write_idx(cache / "t10k-images-idx3-ubyte.gz", rng.integers(0, 256, (8, 28, 28)))
+    _write_idx(cache / "t10k-labels-idx1-ubyte.gz", rng.integers(0, 10, 8))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    return cache
+
+
+@pytest.mark.parametrize("offline_flag", [True, False])
+def test_fashion_mnist_offline_from_the_keras_cache(tmp_path, monkeypatch, capsys, offline_flag):
+    """Offline, with Keras' cache and without Debian's files: the cache, never the network."""
+
+    def refuse(*args, **kwargs):
+        raise OSError("the network is down")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    if offline_flag:
+        monkeypatch.setenv("VAELAB_OFFLINE", "1")
+    else:
+        monkeypatch.delenv("VAELAB_OFFLINE", raising=False)
+    cache = _fake_keras_home(tmp_path, monkeypatch)
+    no_debian = tmp_path / "no-debian-package"
+    _check_split(data.load_fashion_mnist(directory=no_debian), 20, 8)
+    assert str(cache) in capsys.readouterr().out
+    _check_split(data.load_fashion_mnist(source="full", directory=no_debian), 20, 8)
+    with pytest.raises(FileNotFoundError, match="not found in"):  # "local" is the directory only
+        data.load_fashion_mnist(source="local", directory=no_debian)
+
+
+def test_fashion_mnist_prefers_the_given_directory_to_the_keras_cache(tmp_path, monkeypatch):
+    _fake_keras_home(tmp_path, monkeypatch)
+    debian = tmp_path / "debian"
+    debian.mkdir()
+    rng = np.random.default_rng(2)
+    _write_idx(debian / "train-images-idx3-ubyte.gz", rng.integers(0, 256, (6, 28, 28)))
+    _write_idx(debian / "train-labels-idx1-ubyte.gz", rng.integers(0, 10, 6))
+    _write_idx(debian / "t10k-images-idx3-ubyte.gz", rng.integers(0, 256, (3, 28, 28)))
+    _write_idx(debian / "t10k-labels-idx1-ubyte.gz", rng.integers(0, 10, 3))
+    _check_split(data.load_fashion_mnist(directory=debian, verbose=False), 6, 3)
+    _check_split(data.load_fashion_mnist(source="full", directory=debian, verbose=False), 20, 8)
 
 
 @pytest.mark.skipif(

@@ -91,9 +91,18 @@ def network_available(
     return result["ok"]
 
 
-def _keras_cached(filename: str) -> bool:
-    cache = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets" / filename
-    return cache.is_file()
+def keras_datasets_dir() -> Path:
+    """Where Keras caches its downloads: ``$KERAS_HOME/datasets``, else ``~/.keras/datasets``."""
+    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"
+
+
+#: The four IDX files of Fashion-MNIST, by the same names in Debian's package and Keras' cache.
+FASHION_MNIST_FILES = {
+    "x_train": "train-images-idx3-ubyte.gz",
+    "y_train": "train-labels-idx1-ubyte.gz",
+    "x_test": "t10k-images-idx3-ubyte.gz",
+    "y_test": "t10k-labels-idx1-ubyte.gz",
+}
 
 
 def _finish(x_train, y_train, x_test, y_test):
@@ -140,7 +149,7 @@ def load_mnist(source: str = "auto", verbose: bool = True):
     if source != "bundled":
         if offline_requested() and source == "auto":
             reason = "VAELAB_OFFLINE is set"
-        elif _keras_cached("mnist.npz") or network_available():
+        elif (keras_datasets_dir() / "mnist.npz").is_file() or network_available():
             try:
                 import keras
 
@@ -188,37 +197,34 @@ def load_fashion_mnist(
 ):
     """Fashion-MNIST with the same contract as :func:`load_mnist`; introduced in notebook 06.
 
-    Online through ``keras.datasets.fashion_mnist``; offline from the IDX files
-    of Debian's ``dataset-fashion-mnist`` package (``directory``).
+    The same four IDX files are read from the first place that has them all: ``directory``
+    (Debian's ``dataset-fashion-mnist`` package; ``source="auto"`` or ``"local"``), then Keras'
+    own cache, ``~/.keras/datasets/fashion-mnist/`` or ``$KERAS_HOME`` (``"auto"`` or
+    ``"full"``). Neither touches the network. Else ``keras.datasets.fashion_mnist`` downloads
+    them when the network answers (not with ``VAELAB_OFFLINE=1``).
     """
     if source not in {"auto", "full", "local"}:
         raise ValueError(f"source must be 'auto', 'full' or 'local', got {source!r}.")
-    directory = Path(directory)
-    names = {
-        "x_train": "train-images-idx3-ubyte.gz",
-        "y_train": "train-labels-idx1-ubyte.gz",
-        "x_test": "t10k-images-idx3-ubyte.gz",
-        "y_test": "t10k-labels-idx1-ubyte.gz",
-    }
-    local_ok = all((directory / name).is_file() for name in names.values())
-    if source == "local" or (source == "auto" and local_ok):
-        if not local_ok:
-            raise FileNotFoundError(
-                f"Fashion-MNIST files not found in {directory}. On Debian/Ubuntu run "
-                "'sudo apt-get install dataset-fashion-mnist', or load it online with "
-                "source='full'."
-            )
-        arrays = {key: _read_idx(directory / name) for key, name in names.items()}
+    debian, keras_cache = Path(directory), keras_datasets_dir() / "fashion-mnist"
+    places = {"auto": [debian, keras_cache], "local": [debian], "full": [keras_cache]}[source]
+    complete = [p for p in places if all((p / f).is_file() for f in FASHION_MNIST_FILES.values())]
+    found = complete[0] if complete else None
+    if found is not None:
+        arrays = {key: _read_idx(found / name) for key, name in FASHION_MNIST_FILES.items()}
         if verbose:
             print(
-                f"vaelab: loaded Fashion-MNIST from {directory} "
+                f"vaelab: loaded Fashion-MNIST from {found} "
                 f"({len(arrays['x_train']):,} train / "
                 f"{len(arrays['x_test']):,} test)."
             )
         return _finish(arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"])
-    if (source == "full" or not offline_requested()) and (
-        _keras_cached("fashion-mnist") or network_available()
-    ):
+    if source == "local":
+        raise FileNotFoundError(
+            f"Fashion-MNIST files not found in {directory}. On Debian/Ubuntu run "
+            "'sudo apt-get install dataset-fashion-mnist', or load it online with "
+            "source='full'."
+        )
+    if network_available():
         import keras
 
         (x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
@@ -229,8 +235,9 @@ def load_fashion_mnist(
             )
         return _finish(x_train, y_train, x_test, y_test)
     raise FileNotFoundError(
-        "Fashion-MNIST is not available offline here. Install Debian's package "
-        "('sudo apt-get install dataset-fashion-mnist') or connect to the internet once."
+        f"Fashion-MNIST is not available offline here (looked in {' and '.join(map(str, places))})."
+        " Install Debian's package ('sudo apt-get install dataset-fashion-mnist') or connect to "
+        "the internet once (Keras caches it)."
     )
 
 

@@ -27,13 +27,16 @@ def clean_env(**extra) -> dict:
     return {**env, **extra}
 
 
-def run_python(code: str, python=sys.executable, env=None, timeout=300):
+def run_python(code: str, python=sys.executable, env=None, timeout=300, cwd=None):
+    """``python -c code``; run from another folder than the checkout, ``vaelab`` is only
+    importable where it is installed."""
     return subprocess.run(
         [str(python), "-c", textwrap.dedent(code)],
         capture_output=True,
         text=True,
         timeout=timeout,
         env=env or clean_env(),
+        cwd=cwd,
     )
 
 
@@ -117,7 +120,7 @@ print("".join(lines).strip().splitlines()[-1])
 def kernel_facts(python: Path) -> dict:
     """Environment, vaelab modules and IPython extensions of a new kernel of ``python``'s env."""
     env = clean_env(PATH=f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    result = run_python(KERNEL_DRIVER, python=python, env=env)
+    result = run_python(KERNEL_DRIVER, python=python, env=env, cwd=python.parent)
     assert result.returncode == 0, result.stderr[-3000:]
     facts = json.loads(result.stdout.strip().splitlines()[-1])
     assert Path(facts["executable"]).parent == python.parent, facts["executable"]
@@ -144,14 +147,14 @@ def test_installing_vaelab_changes_no_kernel_of_the_environment(tmp_path, editab
     site = run_python("import sysconfig; print(sysconfig.get_paths()['purelib'])", python=python)
     borrowed = sysconfig.get_paths()["purelib"]  # this venv's packages: a plain path, so its
     Path(site.stdout.strip(), "borrowed.pth").write_text(borrowed + "\n")  # .pth files don't run
-    assert run_python("import vaelab", python=python).returncode != 0  # not there yet
+    assert run_python("import vaelab", python=python, cwd=tmp_path).returncode != 0  # not yet
 
     before, etc_before = kernel_facts(python), config_files(venv)
     command = [str(python), "-m", "pip", "install", "--quiet", "--no-deps"]
     command += ["-e", str(ROOT)] if editable else [str(ROOT)]
     install = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert install.returncode == 0, install.stderr[-2000:]
-    assert run_python("import vaelab", python=python).returncode == 0
+    assert run_python("import vaelab", python=python, cwd=tmp_path).returncode == 0
 
     after = kernel_facts(python)
     assert after["vaelab"] == [] and after["extensions"] == before["extensions"]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vaelab._checks import as_latent
-from vaelab._quiet import _stderr_to_devnull
+from vaelab._quiet import filtered_stderr
 from vaelab.pretrained import litert_paths, metadata
 
 #: One interpreter thread: a class shares the machine's cores, one viewer each.
@@ -57,8 +57,8 @@ class LiteRTDecoder:
         from ai_edge_litert.interpreter import Interpreter
 
         # LiteRT's C++ side prints "Created TensorFlow Lite XNNPACK delegate" to descriptor 2,
-        # which a notebook shows in red: hidden while the interpreter is set up.
-        with _stderr_to_devnull():
+        # which a notebook shows in red: filtered out while the interpreter is set up.
+        with filtered_stderr():
             self.interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
         self._input = self.interpreter.get_input_details()[0]
         self._output = self.interpreter.get_output_details()[0]
@@ -69,7 +69,7 @@ class LiteRTDecoder:
         z = as_latent(z, self.latent_dim)
         if len(z) != self._batch:  # the interpreter's tensors are sized per batch
             self.interpreter.resize_tensor_input(self._input["index"], [len(z), self.latent_dim])
-            with _stderr_to_devnull():
+            with filtered_stderr():
                 self.interpreter.allocate_tensors()
             self._batch = len(z)
         self.interpreter.set_tensor(self._input["index"], z)

@@ -10,3 +10,12 @@ import os
 
 os.environ["VAELAB_OFFLINE"] = "1"
 os.environ.setdefault("VAELAB_QUICK", "1")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every notebook run through nbval is slow (a kernel, Keras, training in quick mode)."""
+    import pytest
+
+    for item in items:
+        if type(item).__module__.startswith("nbval"):
+            item.add_marker(pytest.mark.slow)

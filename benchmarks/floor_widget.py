@@ -1,8 +1,8 @@
 """The bare widget both latency benchmarks measure as the floor: a slider swapping two PNGs.
 
 No decoding, no scatter: what any ipywidgets round trip costs on the same page, server and
-machine. Used by ``browser_latency.py`` (as a notebook) and ``kernel_roundtrip.py`` (sent to a
-kernel); the last line displays it.
+machine. ``browser_latency.py`` and ``app_load.py`` run it as a notebook; the last line
+displays it.
 """
 
 FLOOR_CODE = """\

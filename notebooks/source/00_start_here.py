@@ -19,17 +19,28 @@
 # | notebook | the one idea |
 # | --- | --- |
 # | 01 · Autoencoders | rebuild an image; the holes an autoencoder leaves, and what fills them |
-# | 02 · Building the VAE | the ELBO; encode to a *distribution*; write the model; the posterior |
-# | 03 · Spot the bug | two mistakes in the original chapter, one at a time, and what each changes |
-# | 04 · Exploring the latent space | the 15×15 digit map, the prior, and the **live explorer** |
+# | 02 · Building the VAE | the generative story, the ELBO, the reparameterization; the model |
+# | Evaluating the VAE | what the nats mean; log p(x); the true posterior beside q(z \| x) |
+# | 03 · Spot the bug | read a replica of the chapter's program and find its two mistakes |
+# | 04 · Exploring the latent space | the digit map, the codes against the prior, the explorer |
 # | 05 · Concept vectors | "four-ness" and "slant", editing and interpolating images |
 # | 06 · Beyond | β and bits, posterior collapse, blur, bigger latent spaces, other data |
 #
 # Each notebook opens with *What you'll learn*, ends with *What we did*, and has at least one
 # exercise whose answer you can check with a `vaelab.exercises` function.
 #
-# **What you need first:** Python and NumPy, and the idea of training a neural network in Keras
-# (layers, `fit`, a loss). No probability beyond "a Gaussian has a mean and a variance".
+# **What you need first:**
+#
+# - Python and NumPy, and training a neural network in Keras (layers, `fit`, a loss, gradients
+#   by backpropagation);
+# - logarithms (the log of a product is a sum of logs) and the idea of a gradient;
+# - probability at the level of a first course: a density, the **expectation** E[f(z)] as an
+#   average over draws of z, a **Gaussian** with a mean and a variance (in several dimensions,
+#   one per coordinate), a **conditional** probability p(x | z) and **Bayes' rule**
+#   p(z | x) = p(x | z) p(z) / p(x).
+#
+# The notebook *Building the VAE* introduces what it needs beyond that, the **KL divergence** and
+# **Jensen's inequality**, where the loss is derived.
 
 # %% [markdown]
 # ## How to run it

@@ -69,8 +69,8 @@ autoencoder.encoder.summary()
 # the 784 pixels, in **nats** (natural-log units). Read each output pixel as the probability that
 # the pixel is white. An untrained decoder that outputs 0.5 everywhere scores 784 · ln 2 ≈ 543
 # nats. (For black-and-white pixels this sum would be −log p(image | code). Ours are grey levels,
-# so we call it what it is, "BCE nats"; notebook 02 shows the floor of about 46 nats it can never
-# go below.)
+# so we call it what it is, "BCE nats"; the notebook *Evaluating the VAE* measures the floor it
+# can never go below.)
 #
 # `vaelab.training.train` is the course's training recipe: RMSprop, batches of 16, a learning
 # rate that warms up and then decays, a fixed seed. We use it for every model of this notebook,
@@ -150,13 +150,22 @@ plt.axis("off");
 # %% [markdown]
 # ## One budget, three models
 #
-# The claim of this course is that a VAE fills the holes an autoencoder leaves. A fair test
-# trains them the same way: the same digits, epochs, optimizer, schedule, batch size and seed.
-# Beside the autoencoder we train two models with the very same `train` call:
+# The claim of this course is that a VAE fills the holes an autoencoder leaves. Notebook 02
+# derives the VAE; for this comparison, three facts about it are enough:
 #
-# - a **VAE with β = 0**: its encoder outputs a small Gaussian cloud and the decoder sees a
-#   *sample* from it, but nothing charges for the cloud's size or place (no KL term). It separates
-#   the effect of the noise from the effect of the KL;
+# - its encoder outputs, for each image, a small Gaussian **cloud** (a mean and a variance per
+#   latent dimension) instead of a point, and the decoder sees a random draw from that cloud;
+# - new digits are made by decoding codes drawn from the **prior**, the standard Gaussian
+#   N(0, I) centred on the origin of the latent plane;
+# - its loss adds a price to the reconstruction: the **KL divergence** between each image's cloud
+#   and the prior, zero when the cloud *is* N(0, I) and growing as the cloud moves away from the
+#   origin or shrinks. Its weight is called **β**: loss = reconstruction + β · KL.
+#
+# A fair test trains the models the same way: the same digits, epochs, optimizer, schedule,
+# batch size and seed. Beside the autoencoder we train two with the very same `train` call:
+#
+# - a **VAE with β = 0**: clouds and draws, but nothing charges for a cloud's size or place. It
+#   separates the effect of the noise from the effect of the KL;
 # - the **VAE** (β = 1), which notebook 02 builds step by step.
 
 # %%
@@ -268,8 +277,8 @@ for row, (name, model) in zip(axes, models.items()):
 # where codes are, while the holes sit towards the edges of the box, where a sample from the
 # prior (notebook 04) lands but an interpolation rarely goes.
 #
-# What to take away (your numbers depend on the run; in our full-mode run the autoencoder left
-# 10% of the box empty, the β = 0 model 18%, the VAE 0.2%):
+# What to take away (the titles of the hole maps give your run's shares; they change from run
+# to run, and with the short training of quick mode the differences can be small):
 #
 # - the **autoencoder** leaves holes: nothing in its loss asks it to use the space between codes;
 # - the **noise alone** (β = 0) does not fill them: the encoder is free to shrink its clouds and

@@ -21,6 +21,8 @@ import vaelab  # noqa: F401 (first: keeps TensorFlow's start-up lines out of the
 QUICK = os.environ.get("VAELAB_QUICK", "0") == "1"
 NUM_IMAGES = 500 if QUICK else 4_000
 NUM_EPOCHS = 1 if QUICK else 3
+NUM_LIKELIHOOD_IMAGES = 20 if QUICK else 100  # log p(x) in section 4
+NUM_SAMPLES = 100 if QUICK else 500  # importance samples per image for the 8-D model
 USE_FULL_MNIST = False  # True when online: 60,000 training digits (slower)
 
 # %%
@@ -38,31 +40,55 @@ from vaelab.training import train
 x_small = x_train[:NUM_IMAGES]
 
 # %% [markdown]
-# ## 1. The KL weight β
+# ## 1. Rate and distortion: the KL weight β
 #
-# The loss is `reconstruction + beta * KL`. At β = 1 it is the negative ELBO. A smaller β lets each
-# code's cloud shrink and wander, which sharpens reconstructions; a larger β pulls codes towards the
-# prior, which smooths the map and blurs the digits (β > 1 is the "β-VAE"). We train three models
-# and
-# always report the *true* negative ELBO (β = 1), whatever β trained them.
+# The loss is `reconstruction + beta * KL`. The two terms have names in information theory: the
+# KL is the **rate**, what the code tells the decoder about each image beyond what the prior
+# already says (in nats, or in bits after dividing by ln 2), and the reconstruction is the
+# **distortion**, what the decoder still gets wrong. At β = 1 the loss is the negative ELBO, their
+# plain sum. A smaller β makes bits of code cheap, so the model buys more of them and
+# reconstructs better; a larger β makes them dear (β > 1 is the "β-VAE"). We train four models
+# that differ only in β and always report the *true* negative ELBO (β = 1), whatever β trained
+# them.
 
 # %%
-results = {}
-models = {}
-for beta in (0.5, 1.0, 4.0):
+BETAS = (0.5, 1.0, 4.0, 30.0)
+results, models = {}, {}
+for beta in BETAS:
     keras.utils.set_random_seed(0)
-    vae = build_vae(beta=beta, seed=0)
-    train(vae, x_small, num_epochs=NUM_EPOCHS, verbose=0)
-    models[beta] = vae
-    results[beta] = elbo_terms(vae, x_test)
-    s = results[beta]
-    print(f"beta={beta}: reconstruction {s['reconstruction_loss']:6.1f}  KL {s['kl_loss']:5.2f}  "
+    models[beta] = build_vae(beta=beta, seed=0)
+    train(models[beta], x_small, num_epochs=NUM_EPOCHS, verbose=0)
+    results[beta] = s = elbo_terms(models[beta], x_test)
+    print(f"beta={beta:4}: reconstruction {s['reconstruction_loss']:6.1f}  "
+          f"KL {s['kl_loss']:5.2f} nats = {s['kl_loss'] / np.log(2):5.2f} bits  "
           f"negative ELBO {s['neg_elbo']:6.1f} nats")
+
+# %% [markdown]
+# One picture holds the whole trade-off: each model is a point, its rate across and its
+# distortion up. A model trained with weight β minimizes distortion + β · rate, so (if training
+# finds the optimum) it sits where a line of slope −β touches the set of reachable points. The
+# dotted lines are the negative ELBO's contours (slope −1): the lower-left the contour a point
+# sits on, the better its ELBO.
+
+# %%
+fig, ax = plt.subplots(figsize=(6.5, 4.3), layout="constrained")
+rate = np.array([results[b]["kl_loss"] for b in BETAS])
+distortion = np.array([results[b]["reconstruction_loss"] for b in BETAS])
+ax.plot(rate, distortion, "-", color="lightgrey", zorder=0)
+for beta, r, d in zip(BETAS, rate, distortion):
+    ax.scatter(r, d, s=40, zorder=2)
+    ax.annotate(f"β = {beta:g}", (r, d), textcoords="offset points", xytext=(6, 6))
+span = np.linspace(0, rate.max() * 1.1 + 0.5, 2)
+for total in rate + distortion:
+    ax.plot(span, total - span, ":", color="grey", lw=0.8)
+ax.set(xlim=(-0.3, span[-1]), ylim=(distortion.min() - 5, distortion.max() + 5),
+       xlabel="rate: KL, nats per image", ylabel="distortion: reconstruction, BCE nats",
+       title="The β sweep on the rate–distortion plane");
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(12, 4.2), layout="constrained")
-for ax, (beta, vae) in zip(axes, models.items()):
-    plot_latent_manifold(vae.decoder, n=10, ax=ax)
+for ax, beta in zip(axes, (0.5, 1.0, 4.0)):
+    plot_latent_manifold(models[beta].decoder, n=10, ax=ax)
     ax.set_title(f"beta = {beta}")
 
 # %% [markdown]
@@ -82,50 +108,30 @@ q.check(answer, results)
 # q.solution()  # the answer
 
 # %% [markdown]
-# ### Exercise: the KL in bits
-#
-# The KL term is the price of the code: how much the encoder tells the decoder about each image,
-# beyond what the prior already says. Notebook 00 counted the code as 2 numbers, 392 times
-# fewer than the pixels; information counts it in **bits**. Turn the KL of the β = 1 model
-# (`results[1.0]["kl_loss"]`, in nats per image) into bits per image.
-
-# %%
-from vaelab.exercises import kl_bits as q
-
-kl_nats = results[1.0]["kl_loss"]
-bits = kl_nats / np.log(2)  # LEARNER: bits = ...
-
-# %% tags=["nbval-check-output"]
-q.check(bits, kl_nats)
-# q.hint()      # stuck? a question to think about
-# q.solution()  # the answer
-
-# %% [markdown]
-# A few bits per image: far fewer than the 2 × 32 bits of two floating-point numbers. The two
-# numbers are a fine *address*, but the noise of q(z | x) blurs all but the first few bits of it,
-# and the KL counts only what survives.
+# Compare the rate of the β = 1 model, in bits, with the 2 × 32 bits of the two floating-point
+# numbers that hold its code: the two numbers are a fine *address*, but the noise of q(z | x)
+# blurs all but the first few bits of it, and the KL counts only what survives.
 #
 # ## 2. Posterior collapse
 #
-# Push β high enough and a different thing happens: the KL wins outright. The cheapest loss is
-# then q(z | x) = N(0, I) for *every* image (KL = 0) and a decoder that ignores z and draws the
-# average digit. The code carries nothing: this is **posterior collapse**. It appears whenever a
-# code costs more in KL than it saves in reconstruction; with a powerful decoder (one that can
-# model the pixels without z) it happens even at β = 1.
+# At β = 30 the KL wins outright. The cheapest loss is then q(z | x) = N(0, I) for *every* image
+# (a rate of 0) and a decoder that ignores z and draws the average digit. The code carries
+# nothing: this is **posterior collapse**, the left end of the picture above. It appears
+# whenever a code costs more in KL than it saves in reconstruction; with a powerful decoder (one
+# that can model the pixels without z, such as an autoregressive one) it happens even at β = 1.
 
 # %%
-keras.utils.set_random_seed(0)
-collapsed = build_vae(beta=30.0, seed=0)
-train(collapsed, x_small, num_epochs=NUM_EPOCHS, verbose=0)
-s = elbo_terms(collapsed, x_test)
-print(f"beta=30: reconstruction {s['reconstruction_loss']:.1f}, KL {s['kl_loss']:.3f} nats "
-      f"= {s['kl_loss'] / np.log(2):.3f} bits per image")
-plot_prior_samples(collapsed.decoder, n=8).suptitle("β = 30: samples from the prior");
+plot_prior_samples(models[30.0].decoder, n=8).suptitle("β = 30: samples from the prior");
 
 # %% [markdown]
-# If the KL printed above is near 0, the eight "samples" are one and the same blur: the decoder
-# draws it wherever z is. Watch for this in your own models: a KL of (almost) zero nats means an
-# autoencoder that forgot its code.
+# If the β = 30 row of the table shows a KL near 0, the eight "samples" are one and the same
+# blur: the decoder draws it wherever z is. Watch for this in your own models: a KL of (almost)
+# zero nats means an autoencoder that forgot its code. Two remedies are standard:
+#
+# - **KL annealing** (Bowman et al., 2016): start training with β = 0 and raise it to 1 over the
+#   first epochs, so that the decoder learns to use z before the KL makes z expensive;
+# - **free bits** (Kingma et al., 2016): charge the KL of each latent dimension only above a
+#   floor of λ nats, so that the encoder may spend λ nats per dimension without a price.
 #
 # ## 3. Why VAE digits look blurry
 #
@@ -158,18 +164,35 @@ axes[1, 0].set_ylabel("sample");
 #
 # ## 4. A larger latent space
 #
-# Two dimensions make a map we can draw, but they are a tight bottleneck. With `latent_dim = 8` the
-# model describes digits in fewer nats. The explorer then shows one slider per dimension.
+# Two dimensions make a map we can draw, but they are a tight bottleneck. With `latent_dim = 8`
+# the model has room to describe digits in fewer nats; the cell compares it with the β = 1 model
+# of section 1, trained the same way.
+#
+# In eight dimensions no grid can integrate p(x | z) p(z) (a grid of 100 points per axis would
+# have 10¹⁶ points), so `log_likelihood` *estimates* log p(x) by **importance sampling**: it
+# draws K codes from q(z | x) and averages p(x | z) p(z) / q(z | x), the ratio inside the ELBO's
+# derivation, before taking the log. With K = 1 that is the one-sample ELBO; as K grows the
+# estimate rises towards log p(x), always from below on average (Burda et al., 2016, call it the
+# importance-weighted bound). The 2-D model's log p(x) comes from the grid, as in the notebook
+# *Evaluating the VAE*.
 
 # %%
+from vaelab.metrics import log_likelihood
+
 keras.utils.set_random_seed(0)
 vae8 = build_vae(latent_dim=8, seed=0)
 train(vae8, x_small, num_epochs=NUM_EPOCHS, verbose=0)
-print(f"latent_dim=8: negative ELBO {elbo_terms(vae8, x_test)['neg_elbo']:.1f} nats "
-      f"(latent_dim=2 with the same training: {results[1.0]['neg_elbo']:.1f})")
+few = x_test[:NUM_LIKELIHOOD_IMAGES]
+for name, model in (("latent_dim=2", models[1.0]), ("latent_dim=8", vae8)):
+    print(f"{name}: negative ELBO {elbo_terms(model, x_test)['neg_elbo']:6.1f} nats;  "
+          f"−log p(x) {-log_likelihood(model, few, num_samples=NUM_SAMPLES):6.1f} nats "
+          f"(first {len(few)} test digits)")
+for k in (1, 10, NUM_SAMPLES):
+    print(f"latent_dim=8, K = {k:4d}: log p(x) ≈ {log_likelihood(vae8, few, num_samples=k):.2f}")
 
 # %% [markdown]
-# Does the model use all eight dimensions? The KL per dimension says how much each one carries.
+# The estimate grows with K, as the bound says. Does the model use all eight dimensions? The KL
+# per dimension says how much each one carries.
 # A dimension whose KL is about 0 is *inactive*: its q(z | x) is the prior for every image, so the
 # decoder learns to ignore it (collapse, one dimension at a time). After a short training every
 # dimension may still carry a little; with a larger β or more dimensions, some drop to zero.

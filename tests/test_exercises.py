@@ -1,6 +1,12 @@
-"""Every exercise: the right answer passes, the placeholder is recognised, and each typical
-wrong answer is rejected with its own message (never one starting with "Correct")."""
+"""Every exercise: the right answer passes, the placeholder is recognised, each typical wrong
+answer is rejected with its own message (never one starting with "Correct"), odd answers get a
+verdict rather than a traceback, and every stored solution is the notebook's and passes its own
+check in the namespace its notebook gives it."""
 
+import contextlib
+import os
+import sys
+import tempfile
 from pathlib import Path
 
 import keras
@@ -11,7 +17,15 @@ from scipy.stats import norm
 
 import vaelab
 from vaelab import exercises
-from vaelab.exercises import ALL
+from vaelab.exercises import ALL, Exercise
+from vaelab.exercises._core import SOLUTIONS, stored_solutions
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+
+from build_notebooks import EXERCISE, code_cells, posed, solutions_text, source_paths, variant_of
+
+COURSE = [p for p in source_paths() if p.name[:2].isdigit()]
 
 
 def status(exercise, *answer):
@@ -28,21 +42,16 @@ def rejected(exercise, *answer, because):
 # -- right answers and placeholders ------------------------------------------------------------
 
 
-def solution_cells(notebook: str, *starts: str) -> dict:
-    """Run the cells of a solution notebook that start with ``starts``; their namespace."""
-    import nbformat
-
-    path = Path(__file__).resolve().parents[1] / "notebooks" / "solutions" / notebook
-    cells = nbformat.read(path, as_version=4).cells
+def solution_namespace(*names: str) -> dict:
+    """The stored solutions of ``names`` (notebook 02's decoder and MyVAE) run with the
+    imports notebook 02 gives them."""
     namespace = {"keras": keras, "layers": layers, "ops": ops, "np": np, "vaelab": vaelab}
-    for start in starts:
-        code = next(c.source for c in cells if c.cell_type == "code" and start in c.source)
-        exec(compile(code, f"{notebook}:{start}", "exec"), namespace)
+    for name in names:
+        exec(compile(stored_solutions()[name], f"solution of {name}", "exec"), namespace)
     return namespace
 
 
-#: The decoder and the model exactly as notebook 02's solution writes them.
-SOLUTION = solution_cells("02_building_the_vae.ipynb", "def build_my_decoder", "class MyVAE")
+SOLUTION = solution_namespace("decoder", "model")
 right_decoder, RightVAE = SOLUTION["build_my_decoder"], SOLUTION["MyVAE"]
 
 
@@ -55,7 +64,7 @@ class BlankVAE(RightVAE):
 class NoKLVAE(RightVAE):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         z_mean, z_log_var = y_pred
-        return ops.mean(vaelab.reconstruction_loss(x, self.decoder(z_mean)))
+        return ops.mean(vaelab.reconstruction_loss(x, self.decoder(self.sampler(*y_pred))))
 
 
 class MeanPixelVAE(RightVAE):
@@ -63,6 +72,88 @@ class MeanPixelVAE(RightVAE):
         z_mean, z_log_var = y_pred
         reconstruction = self.decoder(self.sampler(z_mean, z_log_var))
         return ops.mean(keras.losses.binary_crossentropy(x, reconstruction))
+
+
+class DecodedVAE(RightVAE):
+    """Right losses on a z the subclass chooses (``sample``): the wrong ways to sample."""
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        z_mean, z_log_var = y_pred
+        reconstruction = self.decoder(self.sample(z_mean, z_log_var))
+        return ops.mean(
+            vaelab.reconstruction_loss(x, reconstruction) + vaelab.kl_divergence(z_mean, z_log_var)
+        )
+
+
+class NeverSamplesVAE(DecodedVAE):
+    def sample(self, z_mean, z_log_var):
+        return z_mean
+
+
+class SigmaBugVAE(DecodedVAE):  # the chapter's σ = exp(z_log_var)
+    def sample(self, z_mean, z_log_var):
+        return z_mean + ops.exp(z_log_var) * keras.random.normal(ops.shape(z_mean), seed=1)
+
+
+class LogVarAsSigmaVAE(DecodedVAE):
+    def sample(self, z_mean, z_log_var):
+        return z_mean + z_log_var * keras.random.normal(ops.shape(z_mean), seed=1)
+
+
+class FixedSigmaVAE(DecodedVAE):  # right only where σ happens to be 1
+    def sample(self, z_mean, z_log_var):
+        return z_mean + keras.random.normal(ops.shape(z_mean), seed=1)
+
+
+class OneEpsilonVAE(DecodedVAE):
+    def sample(self, z_mean, z_log_var):
+        epsilon = keras.random.normal((1, 2), seed=1)
+        return z_mean + ops.exp(0.5 * z_log_var) * epsilon
+
+
+class SummedVAE(RightVAE):
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        return ops.sum(super().compute_loss(x=x, y_pred=y_pred) * ops.shape(x)[0])
+
+
+class PerImageVAE(RightVAE):
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        z_mean, z_log_var = y_pred
+        reconstruction = self.decoder(self.sampler(z_mean, z_log_var))
+        return vaelab.reconstruction_loss(x, reconstruction) + vaelab.kl_divergence(*y_pred)
+
+
+class KerasRandomVAE(keras.Model):
+    """Right, written otherwise: its own SeedGenerator, σ as a square root, the KL first, the
+    BCE summed here, training passed on."""
+
+    def __init__(self, encoder, decoder, beta=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder, self.decoder, self.beta = encoder, decoder, beta
+        self.seed_generator = keras.random.SeedGenerator(42)
+
+    def call(self, x):
+        return self.encoder(x)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        z_mean, z_log_var = y_pred
+        epsilon = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
+        z = z_mean + ops.sqrt(ops.exp(z_log_var)) * epsilon
+        kl = -0.5 * ops.sum(1 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
+        bce = keras.losses.binary_crossentropy(x, self.decoder(z, training=training))
+        return self.beta * ops.mean(kl) + ops.mean(ops.sum(bce, axis=(1, 2)))
+
+
+class MeansApartVAE(RightVAE):
+    """Right, written otherwise: exp(z_log_var / 2) and the two batch means added."""
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        z_mean, z_log_var = y_pred
+        epsilon = keras.random.normal(ops.shape(z_mean))
+        reconstruction = self.decoder(z_mean + ops.exp(z_log_var / 2) * epsilon)
+        return ops.mean(vaelab.reconstruction_loss(x, reconstruction)) + ops.mean(
+            vaelab.kl_divergence(z_mean, z_log_var)
+        )
 
 
 def blank_function(*args): ...  # your code here
@@ -316,9 +407,27 @@ def test_wrong_decoders():
     rejected(exercises.decoder, right_decoder(2), because="builds the decoder")
 
 
-def test_wrong_models():
-    rejected(exercises.model, NoKLVAE, because="missing the KL")
-    rejected(exercises.model, MeanPixelVAE, because="per-pixel mean")
+WRONG_MODELS = [
+    (NoKLVAE, "missing the KL"),
+    (MeanPixelVAE, "per-pixel mean"),
+    (NeverSamplesVAE, "never samples"),
+    (SigmaBugVAE, "chapter's mistake"),
+    (LogVarAsSigmaVAE, "not σ = exp(½ · z_log_var)"),
+    (FixedSigmaVAE, "not σ = exp(½ · z_log_var)"),
+    (OneEpsilonVAE, "same ε"),
+    (SummedVAE, "not their sum"),
+    (PerImageVAE, "one number"),
+]
+
+
+@pytest.mark.parametrize(
+    "model_class, because", WRONG_MODELS, ids=[c.__name__ for c, _ in WRONG_MODELS]
+)
+def test_wrong_models_are_rejected_by_name(model_class, because):
+    rejected(exercises.model, model_class, because=because)
+
+
+def test_wrong_model_arguments():
     rejected(
         exercises.model,
         RightVAE(vaelab.build_encoder(2), vaelab.build_decoder(2)),
@@ -326,8 +435,13 @@ def test_wrong_models():
     )
 
 
+@pytest.mark.parametrize("model_class", [RightVAE, KerasRandomVAE, MeansApartVAE])
+def test_right_models_written_otherwise_are_correct(model_class):
+    assert status(exercises.model, model_class)[0] == "correct"
+
+
 def test_the_learner_model_is_vaelabs_model(mnist):
-    """Notebook 02's solution (its decoder and its MyVAE, run from the solution notebook) has
+    """Notebook 02's solution (its decoder and its MyVAE, as stored from the source) has
     vaelab's parameters and, with the same weights and noise, the same loss as
     vaelab.build_vae() on a fixed batch."""
     (x_train, _), _ = mnist
@@ -341,3 +455,150 @@ def test_the_learner_model_is_vaelabs_model(mnist):
         model.sampler = vaelab.Sampling(seed=7)  # the same noise for both
     losses = [float(m.compute_loss(x=x, y_pred=m(x))) for m in (mine, reference)]
     assert losses[0] == pytest.approx(losses[1], abs=1e-4)
+
+
+# -- the machinery: a verdict for whatever the learner passes ----------------------------------
+
+#: Answers no judge foresees: in place of a value, or returned by a learner's function.
+ODD_VALUES = ["abc", object(), {"z": 1}, [[1.0, 2.0], [3.0]], np.array(["a", "b"])]
+ODD_ANSWERS = ODD_VALUES + [lambda *args, value=value: value for value in ODD_VALUES]
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_odd_answers_get_a_verdict_not_a_traceback(name, right_answers):
+    for odd in ODD_ANSWERS:
+        answer = (odd, *right_answers[name][1:])
+        kind, message = status(ALL[name], *answer)
+        assert kind in ("wrong", "unanswered") and "Traceback" not in message, message
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_too_few_or_too_many_answers_are_told_what_to_pass(name, right_answers, capsys):
+    exercise, right = ALL[name], right_answers[name]
+    for answer in ((), right[:-1], (*right, "extra")):
+        if len(answer) == len(right):
+            continue  # one-answer exercises: right[:-1] is ()
+        kind, message = status(exercise, *answer)
+        assert kind == "wrong" and exercise.call in message, message
+        assert f"you passed {len(answer)}" in message, message
+    exercise.check()
+    assert capsys.readouterr().out.startswith("Not yet: this check takes")
+
+
+def test_the_call_names_the_notebooks_variables():
+    assert exercises.beta_effect.call == "q.check(answer, results)"
+    assert exercises.concept_vector.call == "q.check(four_ness, x_test, y_test)"
+    rejected(exercises.beta_effect, "down", because="q.check(answer, results); you passed 1")
+    rejected(exercises.sampling, because="takes 1 value: q.check(sample)")
+
+
+def test_an_error_inside_a_judge_is_a_verdict():
+    def judge(answer):
+        return {"a": 1}[answer]
+
+    exercise = Exercise("lookup", "00", "a test exercise.", judge, ["Which key?", "'a'."])
+    kind, message = exercise.verdict("b")
+    assert kind == "wrong" and "KeyError" in message and "odd answer" in message, message
+    exercise.hint("next")  # not a number: the first hint, not a ValueError
+
+
+# -- solutions: written once, in the notebook source, and right where the notebook runs them ----
+
+
+def test_stored_solutions_are_the_notebook_sources():
+    assert SOLUTIONS.read_text() == solutions_text(), (
+        "vaelab/exercises/solutions.json drifted from notebooks/source: "
+        "run python tools/build_notebooks.py"
+    )
+
+
+def test_every_exercise_has_one_stored_solution(capsys):
+    assert set(stored_solutions()) == set(ALL)
+    for exercise in ALL.values():
+        exercise.solution()
+        assert capsys.readouterr().out == f"Solution:\n{stored_solutions()[exercise.name]}\n"
+        assert "# BEGIN SOLUTION" not in exercise.solution_text
+        assert "# LEARNER:" not in exercise.solution_text
+
+
+def test_a_solution_block_is_found_in_either_layout():
+    same_cell = "from vaelab.exercises import kl as q\n\nx = 1  # LEARNER: x = ..."
+    block = "def f():\n    # BEGIN SOLUTION\n    return 1\n    # END SOLUTION"
+    check_after = "from vaelab.exercises import sampling as q\nq.check(f)"
+    training = "# BEGIN SOLUTION\nfit()\n# END SOLUTION"
+    assert posed([same_cell, "q.check(x)", training, "plot()"]) == {"kl": 0}
+    assert posed([block, check_after]) == {"sampling": 0}
+    with pytest.raises(ValueError, match="two solution cells"):
+        posed([same_cell, same_cell])
+
+
+#: Exercises whose notebook trains models before them: their namespace costs a minute or more
+#: in quick mode (01: 15 s before midpoint, 50 s before holes; 06: 60 s), measured.
+SLOW = {"midpoint", "holes", "beta_effect", "kl_bits"}
+
+
+class NotebookRun:
+    """A notebook source run in this process, cell by cell, as a learner who skipped every
+    exercise runs it (the learner form, quick mode, offline); at each exercise's solution cell
+    the stored solution and the check cell run in a copy of the namespace, giving the verdict
+    the solution notebook prints. So a solution that needs an earlier exercise's answer fails."""
+
+    def __init__(self, source):
+        self.code, self.position, self.verdicts = code_cells(source), 0, {}
+        self.solution_cells = {index: name for name, index in posed(self.code).items()}
+        self.namespace = {"__name__": "__main__"}
+        self.directory = tempfile.mkdtemp(prefix=f"{source.stem}.")
+
+    @contextlib.contextmanager
+    def _notebook_like(self):
+        import matplotlib.pyplot as plt
+
+        settings = {"VAELAB_QUICK": "1", "VAELAB_OFFLINE": "1", "MPLBACKEND": "Agg"}
+        saved, cwd = {key: os.environ.get(key) for key in settings}, os.getcwd()
+        os.environ.update(settings)
+        os.chdir(self.directory)
+        try:
+            yield
+        finally:
+            os.chdir(cwd)
+            for key, value in saved.items():
+                os.environ.pop(key) if value is None else os.environ.update({key: value})
+            plt.close("all")
+
+    def _run(self, code, namespace, where):
+        exec(compile(code, where, "exec"), namespace)
+
+    def verdict(self, name):
+        with self._notebook_like():
+            while name not in self.verdicts and self.position < len(self.code):
+                index, cell = self.position, self.code[self.position]
+                if index in self.solution_cells:
+                    self._judge(self.solution_cells[index], index)
+                self._run(variant_of(cell, "learner"), self.namespace, f"cell {index}")
+                self.position += 1
+        assert name in self.verdicts, f"{name}: no solution cell found in the notebook"
+        return self.verdicts[name]
+
+    def _judge(self, name, index):
+        check = self.code[index + 1]
+        assert "q.check(" in check, f"{name}: the cell after its solution cell checks it"
+        trial = dict(self.namespace)
+        self._run(f"from vaelab.exercises import {name} as q", trial, name)
+        self._run(stored_solutions()[name], trial, f"solution of {name}")
+        verdict = EXERCISE.sub("", check).replace("q.check(", "_verdict = q.verdict(", 1)
+        self._run(verdict, trial, f"check of {name}")
+        self.verdicts[name] = trial["_verdict"]
+
+
+RUNS = {}
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=[pytest.mark.slow] * (n in SLOW)) for n in sorted(ALL)]
+)
+def test_every_solution_is_correct_in_its_notebooks_namespace(name):
+    posing = f"from vaelab.exercises import {name} as q"
+    source = next(p for p in COURSE if posing in p.read_text())
+    run = RUNS.setdefault(source, NotebookRun(source))
+    kind, message = run.verdict(name)
+    assert kind == "correct", message

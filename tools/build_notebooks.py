@@ -32,13 +32,23 @@ Usage::
     python tools/build_notebooks.py --refresh  # run them first (quick mode) for fresh outputs
     python tools/build_notebooks.py --check    # exit 1 if a notebook differs from its source
 
-``tests/test_notebooks.py`` fails when a notebook and its source drift apart.
+Every exercise's solution exists once, in its notebook source. The cell that poses an exercise
+imports it (``from vaelab.exercises import NAME as q``) and holds its solution block(s); a
+solution block may also sit in the code cell just before the one that imports the exercise and
+calls ``q.check(``. This tool writes that cell's solution form, without the import, to
+``vaelab/exercises/solutions.json``, which ``q.solution()`` prints. Solution blocks in no
+exercise's cell (a training cell, say) are left out.
+
+``tests/test_notebooks.py`` fails when a notebook and its source drift apart, and
+``tests/test_exercises.py`` when ``solutions.json`` does.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -58,6 +68,9 @@ METADATA = {
 SOLUTIONS = NOTEBOOKS / "solutions"
 VARIANTS = ("learner", "solution")
 BEGIN, END, LEARNER = "# BEGIN SOLUTION", "# END SOLUTION", "  # LEARNER: "
+#: The line that poses an exercise in a notebook cell.
+EXERCISE = re.compile(r"^from vaelab\.exercises import (\w+) as q[ \t]*\n?", re.MULTILINE)
+SOLUTIONS_JSON = ROOT / "vaelab" / "exercises" / "solutions.json"
 
 
 def source_paths() -> list[Path]:
@@ -91,6 +104,59 @@ def variant_of(code: str, variant: str) -> str:
     if inside:
         raise ValueError(f"{BEGIN} without {END} in:\n{code}")
     return "\n".join(lines)
+
+
+def has_solution(code: str) -> bool:
+    return any(line.strip() == BEGIN or LEARNER in line for line in code.split("\n"))
+
+
+def code_cells(source: Path) -> list[str]:
+    """The code cells of a source, as written there (solution markers and all)."""
+    cells = jupytext.read(source, fmt="py:percent").cells
+    return [cell.source for cell in cells if cell.cell_type == "code"]
+
+
+def posed(code: list[str]) -> dict[str, int]:
+    """``{exercise: index of its solution cell}`` among a notebook's code cells: the cell with
+    solution blocks that imports the exercise, or whose next cell imports it and calls
+    ``q.check(``. Cells with solution blocks and no exercise (a training cell) are left out."""
+    found = {}
+    for index, cell in enumerate(code):
+        if not has_solution(cell):
+            continue
+        names = EXERCISE.findall(cell)
+        following = code[index + 1] if index + 1 < len(code) else ""
+        if not names and "q.check(" in following:
+            names = EXERCISE.findall(following)
+        if len(names) > 1:
+            raise ValueError(f"one cell poses {names}: pose one exercise per cell.")
+        if names and names[0] in found:
+            raise ValueError(f"{names[0]} has two solution cells: give it one.")
+        if names:
+            found[names[0]] = index
+    return found
+
+
+def solutions(sources=None) -> dict[str, str]:
+    """``{exercise: solution text}`` from the sources, in course order: the solution form of
+    each exercise's solution cell (:func:`posed`), without the exercise's import line."""
+    found = {}
+    for source in source_paths() if sources is None else sources:
+        code = code_cells(source)
+        try:
+            cells = posed(code)
+        except ValueError as error:
+            raise ValueError(f"{source.name}: {error}") from None
+        for name, index in cells.items():
+            if name in found:
+                raise ValueError(f"{source.name}: {name} is posed in two notebooks.")
+            found[name] = EXERCISE.sub("", variant_of(code[index], "solution")).strip("\n")
+    return found
+
+
+def solutions_text(sources=None) -> str:
+    """The text of ``solutions.json``, as this tool writes it."""
+    return json.dumps(solutions(sources), indent=1) + "\n"
 
 
 def _plain(output):
@@ -171,6 +237,13 @@ def main(argv=None) -> int:
             nbformat.validate(notebook)
             write_text_atomic(target, text)
             print(f"wrote {target.relative_to(ROOT)}")
+    text = solutions_text()
+    if args.check:
+        if not SOLUTIONS_JSON.is_file() or SOLUTIONS_JSON.read_text(encoding="utf-8") != text:
+            drifted.append(str(SOLUTIONS_JSON.relative_to(ROOT)))
+    else:
+        write_text_atomic(SOLUTIONS_JSON, text)
+        print(f"wrote {SOLUTIONS_JSON.relative_to(ROOT)}")
     if drifted:
         print(
             "drifted from the source: "

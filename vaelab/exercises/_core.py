@@ -9,7 +9,11 @@ independently of what the learner passes, and the common wrong answers are recog
 
 from __future__ import annotations
 
+import functools
+import inspect
+import json
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -30,15 +34,37 @@ class Exercise:
     """One exercise: ``check(answer)``, ``hint(level)``, ``solution()``; introduced in notebook 00.
 
     ``judge(*answer)`` returns the praise for a right answer, raises :class:`Wrong` with a
-    message for a wrong one and :class:`Blank` for a placeholder.
+    message for a wrong one and :class:`Blank` for a placeholder. Its parameters are named as
+    the notebook's variables, since a call with too few or too many answers is told to pass
+    them. Whatever the learner passes, ``check`` prints a verdict and never raises: an error
+    inside the judge is reported as an answer it could not read. The solution is the notebook
+    source's own solution block, stored in ``solutions.json`` by ``tools/build_notebooks.py``.
     """
 
-    def __init__(self, name: str, notebook: str, task: str, judge: Callable, hints, solution: str):
+    def __init__(self, name: str, notebook: str, task: str, judge: Callable, hints):
         self.name, self.notebook, self.task = name, notebook, task
-        self.judge, self.hints, self.solution_text = judge, list(hints), solution.strip()
+        self.judge, self.hints = judge, list(hints)
+
+    @property
+    def call(self) -> str:
+        """How to call ``check``, from the judge's parameters: ``q.check(bits, kl_nats)``."""
+        return f"q.check({', '.join(inspect.signature(self.judge).parameters)})"
+
+    @property
+    def solution_text(self) -> str | None:
+        """The solution, as the notebook's solution cell writes it (None if none is stored)."""
+        return stored_solutions().get(self.name)
 
     def verdict(self, *answer) -> tuple[str, str]:
         """``("correct" | "wrong" | "unanswered", message)`` for ``answer``, printing nothing."""
+        try:
+            inspect.signature(self.judge).bind(*answer)
+        except TypeError:
+            count = len(inspect.signature(self.judge).parameters)
+            return "wrong", (
+                f"{NOT_YET}this check takes {count} value{'s' * (count != 1)}: {self.call}; "
+                f"you passed {len(answer)}."
+            )
         try:
             if any(part is Ellipsis for part in answer):
                 raise Blank
@@ -50,6 +76,12 @@ class Exercise:
             )
         except Wrong as wrong:
             return "wrong", f"{NOT_YET}{wrong} (q.hint() for a hint)"
+        except Exception as error:  # an answer no judge foresaw: a verdict, not a traceback
+            return "wrong", (
+                f"{NOT_YET}checking your answer raised {type(error).__name__}: {error!s:.200}. "
+                f"Probably an odd answer (another type or shape than asked): pass {self.call} "
+                "as the task says (q.hint() for a hint)."
+            )
 
     def check(self, *answer) -> None:
         """Print the verdict on ``answer``: it starts with "Correct" only when it is right."""
@@ -57,21 +89,44 @@ class Exercise:
 
     def hint(self, level: int = 1) -> None:
         """Print hint ``level`` (1 asks a question; later ones say more)."""
-        level = min(max(int(level), 1), len(self.hints))
+        try:
+            level = min(max(int(level), 1), len(self.hints))
+        except (TypeError, ValueError):
+            level = 1
         more = f" (q.hint({level + 1}) for the next)" if level < len(self.hints) else ""
         print(f"Hint {level} of {len(self.hints)}: {self.hints[level - 1]}{more}")
 
     def solution(self) -> None:
-        """Print the solution."""
-        print(f"Solution:\n{self.solution_text}")
+        """Print the solution: the notebook's solution cell, without its exercise import."""
+        text = self.solution_text
+        if text is None:
+            print(f"No solution is stored for {self.name!r} (run tools/build_notebooks.py).")
+        else:
+            print(f"Solution:\n{text}")
 
     def __repr__(self):
         return f"<exercise {self.name!r} of notebook {self.notebook}: {self.task}>"
 
 
+#: Where ``tools/build_notebooks.py`` writes every exercise's solution, from the sources.
+SOLUTIONS = Path(__file__).with_name("solutions.json")
+
+
+@functools.cache
+def stored_solutions() -> dict:
+    """``{exercise name: solution text}`` as generated from the notebook sources."""
+    try:
+        return json.loads(SOLUTIONS.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+
+
 def _number(answer, what: str) -> float:
     """``answer`` as a float: Python and NumPy numbers and 1-element arrays are accepted."""
-    array = np.asarray(answer)
+    try:
+        array = np.asarray(answer)
+    except (TypeError, ValueError):  # a ragged list, an object NumPy cannot read
+        array = np.asarray(None)
     if array.dtype == object or array.size != 1 or not np.issubdtype(array.dtype, np.number):
         raise Wrong(f"give {what} as one number, got {type(answer).__name__} {answer!r:.60}.")
     return float(array.reshape(()))
@@ -101,7 +156,12 @@ def _call(function, *inputs):
         raise Wrong(f"your function raised {type(error).__name__}: {error}") from None
     if result is None or result is Ellipsis:
         raise Blank
-    return np.asarray(result, dtype=float) if not hasattr(result, "numpy") else result.numpy()
+    try:
+        return np.asarray(result.numpy() if hasattr(result, "numpy") else result, dtype=float)
+    except Exception:  # strings, dicts, ragged lists, objects: the learner's answer, not a bug
+        raise Wrong(
+            f"your function returned {type(result).__name__} {result!r:.60}, not numbers."
+        ) from None
 
 
 def _close(a, b, tolerance=1e-5) -> bool:

@@ -7,8 +7,8 @@ import math
 from ._core import Exercise, Wrong, _number
 
 
-def _compression_ratio(answer):
-    value = _number(answer, "the ratio")
+def _compression_ratio(ratio):
+    value = _number(ratio, "the ratio")
     if math.isclose(value, 1 / 392, rel_tol=1e-3):
         raise Wrong("that is the code's size over the image's; the question asks image over code.")
     if math.isclose(value, 28 / 2, rel_tol=1e-3):
@@ -27,5 +27,4 @@ compression_ratio = Exercise(
         "How many numbers is one image? Look at x_train.shape.",
         "One image has 28 × 28 = 784 pixels, the code latent_dim = 2 numbers.",
     ],
-    "ratio = x_train.shape[1] * x_train.shape[2] / 2  # 784 / 2 = 392",
 )

@@ -9,10 +9,10 @@ import numpy as np
 from ._core import Exercise, Wrong, _call, _close, _number
 
 
-def _midpoint(function):
+def _midpoint(midpoint):
     rng = np.random.default_rng(9)
     a, b = rng.normal(size=2), rng.normal(size=2)
-    got = _call(function, a, b)
+    got = _call(midpoint, a, b)
     if _close(got, a + b):
         raise Wrong("that is the sum of the two codes; halfway is not that far.")
     if _close(got, (b - a) / 2) or _close(got, (a - b) / 2):
@@ -31,18 +31,17 @@ midpoint = Exercise(
         "On a ruler, what number lies halfway between 2 and 6? Do the same in each coordinate.",
         "Average the two codes: add them and divide by 2.",
     ],
-    "def midpoint(code_a, code_b):\n    return (code_a + code_b) / 2",
 )
 
 
-def _holes(function):
+def _holes(hole_fraction):
     rng = np.random.default_rng(11)
     codes = np.concatenate([rng.normal(-1, 0.3, size=(40, 2)), rng.normal(1.2, 0.2, size=(30, 2))])
     values = np.linspace(-1.645, 1.645, 12)
     points = np.stack([a.ravel() for a in np.meshgrid(values, values)], axis=1)
     gaps = np.linalg.norm(points[:, None] - codes[None], axis=-1)
     want = float(np.mean(gaps.min(axis=1) > 0.25))
-    got = _number(_call(function, codes, points, 0.25), "the share")
+    got = _number(_call(hole_fraction, codes, points, 0.25), "the share")
     if math.isclose(got, 1 - want, abs_tol=1e-9):
         raise Wrong("that is the share of points *near* a code; a hole is a point far from all.")
     if math.isclose(got, want * len(points), abs_tol=1e-9):
@@ -65,7 +64,4 @@ holes = Exercise(
         "Distances from every point to every code: np.linalg.norm(points[:, None] - "
         "codes[None], axis=-1), shape (points, codes). Take the minimum over codes.",
     ],
-    "def hole_fraction(codes, points, distance):\n"
-    "    gaps = np.linalg.norm(points[:, None] - codes[None], axis=-1)\n"
-    "    return np.mean(gaps.min(axis=1) > distance)",
 )

@@ -10,10 +10,10 @@ import numpy as np
 from ._core import Blank, Exercise, Wrong, _call, _close, _number
 
 
-def _sampling(function):
+def _sampling(sample):
     rng = np.random.default_rng(7)
     z_mean, z_log_var, epsilon = (rng.normal(size=(5, 3)) for _ in range(3))
-    got = _call(function, z_mean, z_log_var, epsilon)
+    got = _call(sample, z_mean, z_log_var, epsilon)
     want = z_mean + np.exp(0.5 * z_log_var) * epsilon
     if np.shape(got) != want.shape:
         raise Wrong(f"return one z per row: shape {want.shape}, got {np.shape(got)}.")
@@ -41,18 +41,16 @@ sampling = Exercise(
         "z_log_var is log σ². Which operations turn it into σ?",
         "σ = exp(½ · z_log_var); then z = z_mean + σ · ε.",
     ],
-    "def sample(z_mean, z_log_var, epsilon):\n"
-    "    return z_mean + np.exp(0.5 * z_log_var) * epsilon",
 )
 
 
-def _kl(function):
+def _kl(kl):
     """At 3 latent dimensions: the chapter's mean over dimensions equals the KL only at 2."""
     rng = np.random.default_rng(8)
     z_mean, z_log_var = rng.normal(size=(6, 3)), rng.normal(size=(6, 3))
     terms = np.exp(z_log_var) + z_mean**2 - 1.0 - z_log_var
     want = 0.5 * terms.sum(axis=1)
-    got = _call(function, z_mean, z_log_var)
+    got = _call(kl, z_mean, z_log_var)
     if np.shape(got) == terms.shape:
         raise Wrong("sum over the latent axis (axis=1): one value per image.")
     if np.shape(got) != want.shape:
@@ -82,18 +80,18 @@ kl = Exercise(
         "The formula above is per dimension. How do the KLs of independent dimensions combine?",
         "0.5 * sum over axis=1 of (exp(z_log_var) + z_mean**2 - 1 - z_log_var).",
     ],
-    "def kl(z_mean, z_log_var):\n"
-    "    return 0.5 * np.sum(np.exp(z_log_var) + z_mean**2 - 1 - z_log_var, axis=1)",
 )
 
 
-def _reconstruction(function):
+def _reconstruction(reconstruction_loss):
     rng = np.random.default_rng(3)
     x = rng.random((4, 28, 28, 1)).round()
     p = np.clip(rng.random((4, 28, 28, 1)), 0.01, 0.99)
     per_pixel = -(x * np.log(p) + (1 - x) * np.log(1 - p))
     want = per_pixel.reshape(4, -1).sum(axis=1)
-    got = np.asarray(_call(function, x.astype("float32"), p.astype("float32")), dtype=float)
+    got = np.asarray(
+        _call(reconstruction_loss, x.astype("float32"), p.astype("float32")), dtype=float
+    )
     if np.shape(got) != want.shape:
         raise Wrong(f"return one loss per image, shape {want.shape}; got {np.shape(got)}.")
     if _close(got, per_pixel.reshape(4, -1).mean(axis=1), 1e-4):
@@ -118,21 +116,18 @@ reconstruction = Exercise(
         "what we saw, for one pixel? And for all of them at once?",
         "ops.sum of keras.losses.binary_crossentropy(x, p) over the pixel axes (1, 2).",
     ],
-    "def reconstruction_loss(x, probabilities):\n"
-    "    per_pixel = keras.losses.binary_crossentropy(x, probabilities)  # mean over channel\n"
-    "    return ops.sum(per_pixel, axis=(1, 2))",
 )
 
 
-def _decoder(build):
+def _decoder(build_my_decoder):
     import keras
 
     from vaelab.models import build_decoder
 
-    if not callable(build) or isinstance(build, keras.Model):
+    if not callable(build_my_decoder) or isinstance(build_my_decoder, keras.Model):
         raise Wrong("pass the function that builds the decoder (no parentheses).")
     try:
-        mine = build(2)
+        mine = build_my_decoder(2)
     except NotImplementedError:
         raise Blank from None
     except Exception as error:
@@ -179,35 +174,87 @@ decoder = Exercise(
         "Dense(14 * 14 * 64, relu) → Reshape((14, 14, 64)) → Conv2DTranspose(32, 3, strides=2, "
         "padding='same', relu) → Conv2D(1, 3, padding='same', sigmoid).",
     ],
-    "def build_my_decoder(latent_dim):\n"
-    "    z = keras.Input(shape=(latent_dim,))\n"
-    "    h = layers.Dense(14 * 14 * 64, activation='relu')(z)\n"
-    "    h = layers.Reshape((14, 14, 64))(h)\n"
-    "    h = layers.Conv2DTranspose(32, 3, strides=2, padding='same', activation='relu')(h)\n"
-    "    pixels = layers.Conv2D(1, 3, padding='same', activation='sigmoid')(h)\n"
-    "    return keras.Model(z, pixels, name='decoder')",
 )
 
 
-def _model(model_class):
-    """The learner's VAE class against vaelab's: parameters, and the loss on a fixed batch."""
+def _recording(decoder):
+    """``decoder`` as a layer that keeps every z it decodes (the judge runs eagerly)."""
+    import keras
+
+    class RecordingDecoder(keras.layers.Layer):
+        def __init__(self):
+            super().__init__(name="decoder")
+            self.decoder, self.codes = decoder, []
+            self.built = True
+
+        def call(self, z, training=None):
+            self.codes.append(keras.ops.convert_to_numpy(z))
+            return self.decoder(z, training=training)
+
+    return RecordingDecoder()
+
+
+#: The σ of the judge's q(z|x): half the entries 0.5, half 2, so that no single scale of ε, and
+#: no other function of z_log_var than exp(½ · z_log_var), gives both.
+_SIGMAS = (0.5, 2.0)
+
+
+def _sample_problem(z, z_mean, sigma) -> str | None:
+    """What is wrong with the z a model decoded, given the q(z|x) it was handed (None: a
+    plausible sample: (z − μ) / σ has mean 0 and spread 1 at both σ, within 5 standard errors)."""
+    if np.shape(z) != np.shape(z_mean):
+        return (
+            f"self.decoder received z of shape {np.shape(z)}; it needs one code per image, the "
+            f"shape of z_mean {np.shape(z_mean)}."
+        )
+    step = np.asarray(z, dtype=float) - z_mean
+    if np.allclose(step, 0.0, atol=1e-6):
+        return (
+            "your model never samples: it decodes z_mean itself. Draw ε ~ N(0, I) and decode "
+            "z = z_mean + σ · ε (self.sampler does both)."
+        )
+    epsilon = step / sigma
+    if np.all(epsilon.std(axis=0) < 1e-6):
+        return "every image gets the same ε: draw one per image and dimension (z_mean's shape)."
+    spread = [float(np.sqrt(np.mean(step[sigma == s] ** 2))) for s in _SIGMAS]
+    if all(math.isclose(got, s**2, rel_tol=0.15) for got, s in zip(spread, _SIGMAS)):
+        return (
+            "your z spreads by σ² where σ is asked: σ = exp(z_log_var) is the chapter's mistake. "
+            "z_log_var is log σ², so σ = exp(½ · z_log_var)."
+        )
+    if not all(math.isclose(got, s, rel_tol=0.15) for got, s in zip(spread, _SIGMAS)):
+        return (
+            "the spread of your z around z_mean is not σ = exp(½ · z_log_var): where σ is "
+            f"{_SIGMAS[0]:g} it strays {spread[0]:.2f}, where σ is {_SIGMAS[1]:g} {spread[1]:.2f}."
+        )
+    if abs(float(epsilon.mean())) > 0.15:
+        return "your z is not centred on z_mean: z = z_mean + σ · ε, with ε of mean 0."
+    return None
+
+
+def _model(MyVAE):
+    """The learner's VAE class against vaelab's losses on a batch of 512 images: its decoder
+    records the z it receives, which must be a sample of q(z|x) (checked by its spread at two
+    values of σ), and the loss must equal reconstruction + KL computed here on that same z."""
     import keras
 
     from vaelab.data import load_bundled_mnist
-    from vaelab.models import VAE, build_decoder, build_encoder
+    from vaelab.models import build_decoder, build_encoder, kl_divergence, reconstruction_loss
 
-    if not (inspect.isclass(model_class) and issubclass(model_class, keras.Model)):
+    if not (inspect.isclass(MyVAE) and issubclass(MyVAE, keras.Model)):
         raise Wrong("pass your class itself (a subclass of keras.Model), not an instance.")
-    encoder, decoder = build_encoder(2), build_decoder(2)
-    reference = VAE(encoder, decoder)
+    decoder = build_decoder(2)
+    recorder = _recording(decoder)
     try:
-        mine = model_class(encoder, decoder)
+        mine = MyVAE(build_encoder(2), recorder)
     except Exception as error:
         raise Wrong(f"MyVAE(encoder, decoder) raised {type(error).__name__}: {error}") from None
-    x = load_bundled_mnist()[1][0][:16]
-    z_mean, _ = encoder(x)
-    # σ ≈ 3e-7: the sample is z_mean whatever the noise, so both losses are deterministic.
-    y_pred = (z_mean, keras.ops.full(keras.ops.shape(z_mean), -30.0))
+    rng = np.random.default_rng(5)
+    x = load_bundled_mnist()[1][0][:512]
+    z_mean = rng.normal(size=(len(x), 2)).astype("float32")
+    sigma = rng.choice(np.asarray(_SIGMAS, "float32"), size=z_mean.shape)
+    z_log_var = np.log(sigma**2)
+    y_pred = (keras.ops.convert_to_tensor(z_mean), keras.ops.convert_to_tensor(z_log_var))
     try:
         loss = mine.compute_loss(x=x, y_pred=y_pred)
     except NotImplementedError:
@@ -216,19 +263,43 @@ def _model(model_class):
         raise Wrong(f"compute_loss raised {type(error).__name__}: {error}") from None
     if loss is None or loss is Ellipsis:
         raise Blank
-    got = float(loss)
-    want = float(reference.compute_loss(x=x, y_pred=y_pred))
-    reconstruction_only = want - float(
-        np.mean(0.5 * np.sum(np.exp(-30.0) + np.asarray(z_mean) ** 2 - 1 + 30.0, axis=1))
-    )
-    if math.isclose(got, reconstruction_only, rel_tol=1e-4):
+    try:
+        got = np.asarray(keras.ops.convert_to_numpy(loss), dtype=float)
+    except Exception:
+        raise Wrong(f"compute_loss returned {type(loss).__name__}, not a number.") from None
+    if got.size != 1:
+        raise Wrong(
+            f"compute_loss returns one number, the batch mean; yours has shape {got.shape}."
+        )
+    got = float(got.reshape(()))
+    if not recorder.codes:
+        raise Wrong("compute_loss never calls self.decoder: decode a sample z to score x.")
+    problems = [_sample_problem(z, z_mean, sigma) for z in recorder.codes]
+    if None not in problems:
+        raise Wrong(problems[-1])
+    z = recorder.codes[problems.index(None)]
+    reconstruction = keras.ops.convert_to_numpy(reconstruction_loss(x, decoder(z)))
+    kl = keras.ops.convert_to_numpy(kl_divergence(z_mean, z_log_var))
+    reconstruction, kl = reconstruction.astype(float), kl.astype(float)
+    want = float(np.mean(reconstruction + kl))
+
+    def near(value):
+        return math.isclose(got, float(value), rel_tol=1e-4)
+
+    if near(np.mean(reconstruction)):
         raise Wrong("the loss is missing the KL term.")
-    if math.isclose(got, reconstruction_only / 784, rel_tol=1e-3):
-        raise Wrong("that looks like a per-pixel mean with no KL: sum over pixels, add the KL.")
-    if not math.isclose(got, want, rel_tol=1e-4):
+    if any(near(np.mean(reconstruction / 784 + k)) for k in (0, kl, kl / 2)):
+        raise Wrong("that looks like a per-pixel mean: sum the BCE over the 784 pixels.")
+    if near(np.mean(reconstruction - kl)):
+        raise Wrong("the KL is subtracted: the loss is reconstruction + β · KL.")
+    if near(np.mean(reconstruction + kl / 2)):
+        raise Wrong("the KL is a sum over the latent dimensions, not a mean.")
+    if near(np.sum(reconstruction + kl)):
+        raise Wrong("return the batch mean of the per-image losses, not their sum.")
+    if not near(want):
         raise Wrong(
             f"your loss on a fixed batch is {got:.2f} nats, not what reconstruction + "
-            "beta · KL gives with the same weights."
+            "beta · KL gives on the z your model decoded."
         )
     return "the same model as vaelab.models.VAE: encode, sample, decode, reconstruction + β·KL."
 
@@ -245,24 +316,11 @@ model = Exercise(
         "mean of reconstruction_loss(x, reconstruction) + self.beta * kl_divergence(z_mean, "
         "z_log_var).",
     ],
-    "class MyVAE(keras.Model):\n"
-    "    def __init__(self, encoder, decoder, beta=1.0, **kwargs):\n"
-    "        super().__init__(**kwargs)\n"
-    "        self.encoder, self.decoder, self.beta = encoder, decoder, beta\n"
-    "        self.sampler = vaelab.Sampling(seed=0)\n\n"
-    "    def call(self, x):\n"
-    "        return self.encoder(x)\n\n"
-    "    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):\n"
-    "        z_mean, z_log_var = y_pred\n"
-    "        reconstruction = self.decoder(self.sampler(z_mean, z_log_var))\n"
-    "        nats = (vaelab.reconstruction_loss(x, reconstruction)\n"
-    "                + self.beta * vaelab.kl_divergence(z_mean, z_log_var))\n"
-    "        return ops.mean(nats)",
 )
 
 
-def _pixel_floor(answer):
-    value = _number(answer, "the smallest loss")
+def _pixel_floor(floor):
+    value = _number(floor, "the smallest loss")
     want = -(0.3 * math.log(0.3) + 0.7 * math.log(0.7))
     if math.isclose(value, 0.0, abs_tol=1e-6):
         raise Wrong(
@@ -292,5 +350,4 @@ pixel_floor = Exercise(
         "set its derivative to 0.)",
         "The best p is x itself; put p = 0.3 into the formula with the natural log.",
     ],
-    "floor = -(0.3 * np.log(0.3) + 0.7 * np.log(0.7))  # 0.611 nats",
 )

@@ -9,9 +9,9 @@ import numpy as np
 from ._core import Exercise, Wrong, _call, _close, _number
 
 
-def _effective_beta(function):
+def _effective_beta(effective_beta):
     """The chapter's KL weight against a summed BCE, as a function of latent_dim."""
-    got = [_number(_call(function, d), "β") for d in (2, 3, 8)]
+    got = [_number(_call(effective_beta, d), "β") for d in (2, 3, 8)]
     want = [784 * 5e-4 * 2 / d for d in (2, 3, 8)]
     if all(math.isclose(g, 0.392, rel_tol=1e-3) for g in got):
         raise Wrong(
@@ -44,16 +44,15 @@ effective_beta = Exercise(
         "Multiplied by 784, its KL term is 784 · 5e-4 · (1/d) · Σ(σ² + μ² − 1 − log σ²) = "
         "784 · 5e-4 · (2/d) · KL.",
     ],
-    "def effective_beta(latent_dim):\n    return 784 * 5e-4 * 2 / latent_dim",
 )
 
 
-def _chapter_kl(function):
+def _chapter_kl(chapter_kl):
     """The KL of the Gaussian the chapter really samples from: σ = exp(s)."""
     rng = np.random.default_rng(11)
     z_mean, s = rng.normal(size=(6, 2)), rng.normal(size=(6, 2))
     want = 0.5 * np.sum(np.exp(2 * s) + z_mean**2 - 1 - 2 * s, axis=1)
-    got = _call(function, z_mean, s)
+    got = _call(chapter_kl, z_mean, s)
     if np.shape(got) != want.shape:
         raise Wrong(f"return one KL per image, shape {want.shape}; got {np.shape(got)}.")
     if _close(got, 0.5 * np.sum(np.exp(s) + z_mean**2 - 1 - s, axis=1)):
@@ -71,6 +70,4 @@ chapter_kl = Exercise(
     "write chapter_kl(z_mean, s): the KL of N(z_mean, exp(s)²), the Gaussian the chapter samples.",
     _chapter_kl,
     ["If σ = exp(s), what are σ² and log σ²?", "σ² = exp(2s) and log σ² = 2s."],
-    "def chapter_kl(z_mean, s):\n"
-    "    return 0.5 * np.sum(np.exp(2 * s) + z_mean**2 - 1 - 2 * s, axis=1)",
 )

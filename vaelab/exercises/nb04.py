@@ -9,10 +9,10 @@ import numpy as np
 from ._core import Exercise, Wrong, _array, _close, _number
 
 
-def _quantile_grid(values):
+def _quantile_grid(grid):
     from scipy.stats import norm
 
-    got = _array(values, (15,), "the grid values")
+    got = _array(grid, (15,), "the grid values")
     want = norm.ppf(np.linspace(0.05, 0.95, 15))
     if _close(got, np.linspace(0.05, 0.95, 15)):
         raise Wrong("those are probabilities; turn them into z values.")
@@ -35,7 +35,6 @@ quantile_grid = Exercise(
         "np.linspace(0.05, 0.95, 15) gives the probabilities; scipy.stats.norm.ppf turns them "
         "into z values.",
     ],
-    "grid = norm.ppf(np.linspace(0.05, 0.95, 15))",
 )
 
 
@@ -63,14 +62,14 @@ grid_points = Exercise(
     _grid_points,
     [
         "Row i of the image holds which z₂? Column j which z₁?",
-        "np.array([[a, b] for b in grid[::-1] for a in grid]) with grid = grid_values(15).",
+        "With values = grid_values(15), as in the cell: "
+        "np.array([[a, b] for b in values[::-1] for a in values]).",
     ],
-    "points = np.array([[a, b] for b in grid[::-1] for a in grid], dtype='float32')",
 )
 
 
-def _grid_coverage(answer):
-    value = _number(answer, "the share")
+def _grid_coverage(coverage):
+    value = _number(coverage, "the share")
     if math.isclose(value, 0.9, rel_tol=1e-3) or math.isclose(value, 90, rel_tol=1e-3):
         raise Wrong("90% is one axis; the grid is a square in two independent dimensions.")
     if math.isclose(value, 81, rel_tol=1e-3):
@@ -90,5 +89,4 @@ grid_coverage = Exercise(
         "independent under the prior?",
         "0.9 on each axis; independent axes multiply.",
     ],
-    "coverage = 0.9 * 0.9  # 0.81",
 )

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ._core import Exercise, Wrong, _array, _close
 
 
-def _concept_vector(vector, x, y):
-    """Against the z_mean of ``x`` under the pretrained model, computed here."""
-    from vaelab.latent import encode
+@functools.cache
+def _pretrained_encoder():
+    """The pretrained model's encoder, loaded once however often the learner checks."""
     from vaelab.models import load_vae
 
-    got = _array(vector, (2,), "the concept vector")
-    z_mean, labels = encode(load_vae("mnist").encoder, np.asarray(x, "float32"))[0], np.asarray(y)
+    return load_vae("mnist").encoder
+
+
+def _concept_vector(four_ness, x_test, y_test):
+    """Against the z_mean of ``x_test`` under the pretrained model, computed here."""
+    from vaelab.latent import encode
+
+    got = _array(four_ness, (2,), "the concept vector")
+    z_mean = encode(_pretrained_encoder(), np.asarray(x_test, "float32"))[0]
+    labels = np.asarray(y_test)
     want = z_mean[labels == 4].mean(axis=0) - z_mean.mean(axis=0)
     if _close(got, z_mean[labels == 4].mean(axis=0), 1e-3):
         raise Wrong("that is where the 4s are, not a direction: subtract the mean code of all.")
@@ -39,12 +49,11 @@ concept_vector = Exercise(
         "other?",
         "codes[y_test == 4].mean(axis=0) - codes.mean(axis=0), with codes the z_mean of x_test.",
     ],
-    "four_ness = codes[y_test == 4].mean(axis=0) - codes.mean(axis=0)",
 )
 
 
-def _pixel_path(images, x_a, x_b):
-    got = _array(images, (9, 28, 28, 1), "the 9 blended images")
+def _pixel_path(pixel_images, x_a, x_b):
+    got = _array(pixel_images, (9, 28, 28, 1), "the 9 blended images")
     x_a, x_b = (np.asarray(x, dtype=float).reshape(28, 28, 1) for x in (x_a, x_b))
     t = np.linspace(0, 1, 9).reshape(9, 1, 1, 1)
     want = (1 - t) * x_a + t * x_b
@@ -64,5 +73,4 @@ pixel_path = Exercise(
         "What does the blend look like at t = 0, t = 1 and t = 0.5?",
         "t = np.linspace(0, 1, 9)[:, None, None, None]; (1 - t) * x_a + t * x_b.",
     ],
-    "t = np.linspace(0, 1, 9)[:, None, None, None]\npixel_images = (1 - t) * x_a + t * x_b",
 )

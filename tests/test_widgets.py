@@ -1,6 +1,7 @@
-"""Widgets, headless: the PNG shown is what the decoder gives for z (checked against Keras)."""
+"""Widgets, headless: what each widget sends to the page, and the PNGs the kernel-side ones show.
 
-from types import SimpleNamespace
+The page's own decoding (pixels against Keras) is checked in Chromium: tests/test_browser.py.
+"""
 
 import matplotlib
 import numpy as np
@@ -19,8 +20,12 @@ from vaelab.widgets import (  # noqa: E402
     ConceptEditor,
     InterpolationExplorer,
     LatentExplorer,
+    PageDecoder,
     PosteriorExplorer,
+    PosteriorSketch,
     digit_png,
+    latent_limits,
+    page_decoder,
 )
 
 
@@ -50,87 +55,6 @@ def assert_same_digit(image_widget, decoder, z):
     assert np.abs(shown(image_widget) - expected(decoder, z)).max() <= 1
 
 
-def test_slider_redraws_the_decoded_digit(pretrained):
-    explorer = LatentExplorer(pretrained.decoder)
-    before = explorer.image.value
-    explorer.sliders[0].value = 1.25
-    explorer.sliders[1].value = -0.5
-    assert explorer.image.value != before
-    assert_same_digit(explorer.image, pretrained.decoder, [1.25, -0.5])
-    first = explorer.image.value
-    explorer.sliders[0].value = 0.0
-    explorer.sliders[0].value = 1.25
-    assert explorer.image.value == first  # same z, same bytes
-
-
-def test_scatter_click_moves_the_sliders_and_crosshair(pretrained, mnist):
-    (_, _), (x_test, y_test) = mnist
-    explorer = LatentExplorer(pretrained.decoder, pretrained.encoder, x_test[:500], y_test[:500])
-    assert explorer.scatter_axes.collections[0].get_offsets().shape == (500, 2)
-    explorer.on_click(SimpleNamespace(inaxes=explorer.scatter_axes, xdata=0.7, ydata=-1.1))
-    assert explorer.sliders[0].value == pytest.approx(0.7) and explorer.sliders[
-        1
-    ].value == pytest.approx(-1.1)
-    # The crosshair (an SVG over the scatter) sits where matplotlib draws z = (0.7, -1.1).
-    left, top = explorer.crosshair_pixels()
-    width, height = explorer.figure.get_size_inches() * explorer.figure.dpi
-    fx, fy = explorer.figure.transFigure.inverted().transform(
-        explorer.scatter_axes.transData.transform((0.7, -1.1))
-    )
-    assert (left, top) == pytest.approx((fx * width, (1 - fy) * height))
-    assert 0 < left < width and 0 < top < height
-    assert f"M{left - 11:.1f} {top:.1f}" in explorer.crosshair.value
-    assert explorer.crosshair.layout.width == f"{round(width)}px"
-    assert "vaelab-overlay" in explorer.crosshair._dom_classes
-    assert_same_digit(explorer.image, pretrained.decoder, [0.7, -1.1])
-    explorer.on_click(SimpleNamespace(inaxes=None, xdata=None, ydata=None))  # outside: ignored
-    assert explorer.sliders[0].value == pytest.approx(0.7)
-
-
-@pytest.mark.parametrize("pixel_ratio", [1, 2])
-def test_crosshair_follows_a_resized_figure(pretrained, mnist, pixel_ratio):
-    """Voilà shows ipympl's corner handle although the canvas is not resizable: after a resize
-    the crosshair layer takes the figure's new size on screen, and the cross stays on z."""
-    (_, _), (x_test, y_test) = mnist
-    explorer = LatentExplorer(pretrained.decoder, pretrained.encoder, x_test[:200], y_test[:200])
-    explorer.set_z([0.7, -1.1])
-    # The messages ipympl's front end sends (sizes in CSS pixels), as on a HiDPI screen for ratio 2.
-    explorer.canvas._handle_message(
-        explorer.canvas, {"type": "set_device_pixel_ratio", "device_pixel_ratio": pixel_ratio}, []
-    )
-    explorer.canvas._handle_message(
-        explorer.canvas, {"type": "resize", "width": 520, "height": 450}, []
-    )
-    assert (explorer.crosshair.layout.width, explorer.crosshair.layout.height) == ("520px", "450px")
-    fx, fy = explorer.figure.transFigure.inverted().transform(
-        explorer.scatter_axes.transData.transform((0.7, -1.1))
-    )
-    left, top = explorer.crosshair_pixels()
-    assert (left, top) == pytest.approx((fx * 520, (1 - fy) * 450))
-    assert f"M{left - 11:.1f} {top:.1f}" in explorer.crosshair.value
-    assert '<svg width="520" height="450"' in explorer.crosshair.value
-    assert explorer.output.outputs == ()  # no error from the resize handler
-
-
-def test_larger_latent_spaces_get_one_slider_per_dimension():
-    from vaelab.models import build_vae
-
-    vae = build_vae(latent_dim=5)
-    explorer = LatentExplorer(vae.decoder)
-    assert len(explorer.sliders) == 5
-    explorer.sliders[4].value = 2.0
-    assert_same_digit(explorer.image, vae.decoder, [0, 0, 0, 0, 2.0])
-    big = LatentExplorer(build_vae(latent_dim=12).decoder)
-    assert len(big.sliders) == 8
-
-
-def test_errors_in_callbacks_go_to_the_output_widget(pretrained):
-    explorer = LatentExplorer(pretrained.decoder)
-    explorer.image.run = None  # break the decoder: the next move must report, not crash
-    explorer.sliders[0].value = 0.5
-    assert "TypeError" in str(explorer.output.outputs)
-
-
 def test_interpolation_ends_are_the_two_codes(pretrained, mnist):
     (x_train, _), _ = mnist
     widget = InterpolationExplorer(pretrained, x_train[0], x_train[1])
@@ -153,21 +77,6 @@ def test_concept_editor_at_alpha_zero_shows_the_reconstruction(pretrained, mnist
     assert_same_digit(editor.image, pretrained.decoder, code + 1.5 * vectors[4])
 
 
-def test_widgets_compose_like_any_ipywidget(pretrained, mnist):
-    (x_train, _), (x_test, y_test) = mnist
-    explorer = LatentExplorer(pretrained.decoder, pretrained.encoder, x_test[:100], y_test[:100])
-    path = InterpolationExplorer(pretrained, x_train[0], x_train[1])
-    editor = ConceptEditor(pretrained, x_test[:100], y_test[:100])
-    for widget in (explorer, path, editor):
-        assert isinstance(widget, widgets.VBox)
-    row = widgets.HBox([explorer, widgets.Label("beside it"), editor])
-    assert (
-        row.children[0] is explorer and explorer.image in explorer.children[1].children[0].children
-    )
-    explorer.sliders[0].value = 0.8  # still live inside the row
-    assert_same_digit(explorer.image, pretrained.decoder, [0.8, 0.0])
-
-
 def test_digit_png_is_the_image_in_grey_levels():
     image = np.linspace(0, 1, 784, dtype="float32").reshape(28, 28, 1)
     pixels = png_to_array(digit_png(image))
@@ -187,21 +96,6 @@ def test_widget_functions_reject_bad_input(pretrained, mnist):
         explorer.set_z([1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="28x28"):
         InterpolationExplorer(pretrained, np.zeros((32, 32, 1)), np.zeros((32, 32, 1)))
-
-
-def test_setting_several_sliders_decodes_once(pretrained, mnist):
-    (_, _), (x_test, y_test) = mnist
-    explorer = LatentExplorer(pretrained.decoder, pretrained.encoder, x_test[:200], y_test[:200])
-    calls = []
-    run = explorer.image.run
-    explorer.image.run = lambda batch: calls.append(batch.copy()) or run(batch)
-    explorer.set_z([1.0, -1.0])
-    assert len(calls) == 1
-    assert_same_digit(explorer.image, pretrained.decoder, [1.0, -1.0])
-    explorer.on_click(SimpleNamespace(inaxes=explorer.scatter_axes, xdata=-0.4, ydata=0.6))
-    assert len(calls) == 2
-    np.testing.assert_allclose(calls[-1], [[-0.4, 0.6]], atol=1e-6)
-    assert f"M{explorer.crosshair_pixels()[0] - 11:.1f}" in explorer.crosshair.value
 
 
 def test_posterior_explorer_follows_the_picked_digit(pretrained, mnist):
@@ -231,13 +125,175 @@ def test_posterior_explorer_needs_two_dimensions():
         PosteriorExplorer(build_vae(latent_dim=3), np.zeros((2, 28, 28, 1), "float32"))
 
 
-def test_the_explorer_draws_codes_computed_beforehand(pretrained, mnist):
+# ----- the explorer and the drawing pad: what they send to the page ---------------------------
+
+
+def weights_of(page, entry):
+    return np.frombuffer(page.weights, "<f4")[entry[0] : entry[0] + entry[1]]
+
+
+def test_the_page_gets_the_decoders_layers_and_current_weights(pretrained):
+    page = page_decoder(pretrained.decoder)
+    kinds = [layer["type"] for layer in page.spec["layers"]]
+    assert kinds == ["dense", "reshape", "conv2d_transpose", "conv2d"]
+    dense, _, deconv, pixels = page.spec["layers"]
+    keras_dense, keras_deconv, keras_pixels = (
+        pretrained.decoder.get_layer(n) for n in ("dense", "deconv", "pixel_means")
+    )
+    np.testing.assert_array_equal(weights_of(page, dense["kernel"]), np.ravel(keras_dense.kernel))
+    np.testing.assert_array_equal(weights_of(page, dense["bias"]), np.ravel(keras_dense.bias))
+    # both kernels in (kh, kw, out, in): Conv2DTranspose's own layout, Conv2D's transposed
+    np.testing.assert_array_equal(weights_of(page, deconv["kernel"]), np.ravel(keras_deconv.kernel))
+    np.testing.assert_array_equal(
+        weights_of(page, pixels["kernel"]),
+        np.ravel(np.transpose(np.asarray(keras_pixels.kernel), (0, 1, 3, 2))),
+    )
+    assert deconv["strides"] == [2, 2] and deconv["padding"] == "same"
+    assert [dense["activation"], deconv["activation"], pixels["activation"]] == [
+        "relu",
+        "relu",
+        "sigmoid",
+    ]
+    assert len(page.weights) == 4 * pretrained.decoder.count_params() < 3_000_000
+
+
+def test_the_explorer_decodes_in_the_page_and_python_knows_z(pretrained):
+    explorer = LatentExplorer(pretrained.decoder)
+    view = explorer.view
+    assert view.notice == "" and explorer._decode is None and view.pixels == b""
+    assert view.decoder_spec == page_decoder(pretrained.decoder).spec
+    assert view.sliders == explorer.sliders  # the page reads the sliders' own models
+    assert view.get_state()["sliders"] == [f"IPY_MODEL_{s.model_id}" for s in explorer.sliders]
+    explorer.sliders[0].value = 1.25  # what a drag's end sends
+    np.testing.assert_allclose(explorer.z, [1.25, 0.0])
+    explorer.set_z([0.5, -0.75])
+    assert [s.value for s in explorer.sliders] == [0.5, -0.75]
+    np.testing.assert_allclose(explorer.z, [0.5, -0.75])
+
+
+def test_the_range_comes_from_the_codes(pretrained, mnist):
+    (_, _), (x_test, y_test) = mnist
+    explorer = LatentExplorer(pretrained.decoder, pretrained.encoder, x_test, y_test)
+    codes = np.frombuffer(explorer.view.codes, "<f4").reshape(-1, 2)
+    from vaelab.latent import encode
+
+    np.testing.assert_allclose(codes, encode(pretrained.encoder, x_test[:2000])[0], atol=1e-6)
+    np.testing.assert_array_equal(np.frombuffer(explorer.view.labels, np.uint8), y_test[:2000])
+    low = [s.min for s in explorer.sliders]
+    high = [s.max for s in explorer.sliders]
+    assert explorer.view.limits == [low[0], high[0], low[1], high[1]]
+    inside = np.all((codes >= low) & (codes <= high), axis=1)
+    assert inside.mean() >= 0.995
+    ones = codes[y_test[:2000] == 1]  # a fixed ±3 cut off a third of them
+    assert np.all((ones >= low) & (ones <= high), axis=1).mean() >= 0.99
+    lo, hi = latent_limits(codes)
+    np.testing.assert_allclose([low, high], [lo, hi])
+    assert all(s.min <= s.value == 0.0 <= s.max for s in explorer.sliders)
+
+
+def test_a_decoder_the_page_cannot_run_is_decoded_in_the_kernel(pretrained):
+    import keras
+
+    z = keras.Input((2,))
+    h = keras.layers.Dense(7 * 7 * 8, activation="relu")(z)
+    h = keras.layers.Reshape((7, 7, 8))(h)
+    h = keras.layers.UpSampling2D(4)(h)
+    decoder = keras.Model(z, keras.layers.Conv2D(1, 3, padding="same", activation="sigmoid")(h))
+    explorer = LatentExplorer(decoder)
+    assert (
+        "cannot run this decoder" in explorer.view.notice and "UpSampling2D" in explorer.view.notice
+    )
+    assert "\n" not in explorer.view.notice and explorer.view.decoder_spec == {}
+    explorer.sliders[1].value = 0.6
+    shown = np.frombuffer(explorer.view.pixels, np.uint8).reshape(28, 28).astype(np.int16)
+    assert np.abs(shown - expected(decoder, [0.0, 0.6])).max() <= 1
+    explorer._decode = "not a decoder"  # a broken decoder: the next move reports, not crashes
+    explorer.sliders[0].value = 0.5
+    assert "TypeError" in str(explorer.output.outputs)
+
+
+@pytest.mark.parametrize("latent_dim, sliders", [(5, 5), (12, 8)])
+def test_larger_latent_spaces_get_one_slider_per_dimension(latent_dim, sliders):
+    from vaelab.models import build_vae
+
+    explorer = LatentExplorer(build_vae(latent_dim=latent_dim).decoder)
+    assert len(explorer.sliders) == sliders == len(explorer.view.sliders)
+    assert explorer.view.decoder_spec["latent_dim"] == latent_dim and explorer.view.notice == ""
+    point = np.linspace(-1, 1, latent_dim)
+    explorer.set_z(point)
+    np.testing.assert_allclose(explorer.view.z, point, atol=1e-6)  # the hidden dims too
+    np.testing.assert_allclose([s.value for s in explorer.sliders], point[:sliders], atol=1e-6)
+
+
+def test_the_explorer_app_decoder_is_the_pretrained_one(pretrained):
+    from vaelab.app import load_page_decoder
+
+    shipped = load_page_decoder("mnist")
+    assert isinstance(shipped, PageDecoder)
+    fresh = page_decoder(pretrained.decoder)
+    assert shipped.spec == fresh.spec and shipped.weights == fresh.weights
+
+
+def test_widgets_compose_like_any_ipywidget(pretrained, mnist):
+    (x_train, _), (x_test, y_test) = mnist
+    explorer = LatentExplorer(pretrained.decoder, pretrained.encoder, x_test[:100], y_test[:100])
+    path = InterpolationExplorer(pretrained, x_train[0], x_train[1])
+    editor = ConceptEditor(pretrained, x_test[:100], y_test[:100])
+    for widget in (explorer, path, editor):
+        assert isinstance(widget, widgets.VBox)
+    row = widgets.HBox([explorer, widgets.Label("beside it"), editor])
+    assert row.children[0] is explorer and explorer.view in explorer.children
+    explorer.sliders[0].value = 0.8  # still live inside the row
+    np.testing.assert_allclose(explorer.z, [0.8, 0.0])
+
+
+def test_explorer_input_errors(pretrained, mnist):
+    (_, _), (x_test, y_test) = mnist
+    codes = np.zeros((5, 2), "float32")
+    with pytest.raises(ValueError, match="not both"):
+        LatentExplorer(pretrained.decoder, pretrained.encoder, x_test[:5], codes=codes)
+    with pytest.raises(ValueError, match=r"shape \(N, 2\)"):
+        LatentExplorer(pretrained.decoder, codes=np.zeros((5, 3)))
+
+
+def draw(sketch, image):
+    """What the page sends at a stroke's end: 28×28 grey levels as bytes (memoryview)."""
+    grey = (np.asarray(image)[..., 0] * 255 + 0.5).astype(np.uint8)
+    sketch.view.set_state({"drawing": memoryview(grey.tobytes())})
+    return grey
+
+
+def test_a_drawing_is_encoded_and_its_posterior_sent_to_the_page(pretrained, mnist):
     from vaelab.latent import encode
 
     (_, _), (x_test, y_test) = mnist
-    codes = encode(pretrained.encoder, x_test[:100])[0]
-    explorer = LatentExplorer(pretrained.decoder, codes=codes, y=y_test[:100])
-    offsets = explorer.scatter_axes.collections[0].get_offsets()
-    np.testing.assert_allclose(offsets, codes)
-    with pytest.raises(ValueError, match="not both"):
-        LatentExplorer(pretrained.decoder, pretrained.encoder, x_test[:5], codes=codes)
+    sketch = PosteriorSketch(pretrained, x_test[:300], y_test[:300], num_samples=6)
+    assert sketch.view.kind == "sketch" and sketch.view.notice == ""
+    assert sketch.view.posterior == {} and sketch.view.samples == []
+    grey = draw(sketch, x_test[7])
+    x = grey.reshape(1, 28, 28, 1).astype(np.float32) / 255
+    np.testing.assert_array_equal(sketch.x, x)  # exactly the page's pixels
+    z_mean, z_log_var = encode(pretrained.encoder, x)
+    np.testing.assert_allclose(sketch.view.posterior["mean"], z_mean[0], atol=1e-6)
+    np.testing.assert_allclose(sketch.view.posterior["log_var"], z_log_var[0], atol=1e-6)
+    np.testing.assert_allclose(sketch.view.z, z_mean[0], atol=1e-6)  # the page decodes the mean
+    samples = np.asarray(sketch.view.samples)
+    assert samples.shape == (6, 2)
+    spread = (samples - z_mean[0]) / np.exp(0.5 * z_log_var[0])  # the ε drawn
+    assert np.all(np.abs(spread) < 5) and np.std(spread) > 0.1
+    sketch.resample.click()
+    assert not np.allclose(sketch.view.samples, samples)
+    np.testing.assert_allclose(sketch.view.posterior["mean"], z_mean[0], atol=1e-6)
+    draw(sketch, x_test[8])
+    assert not np.allclose(sketch.view.posterior["mean"], z_mean[0])
+    sketch.view.set_state({"drawing": memoryview(b"")})  # "clear"
+    assert sketch.view.posterior == {} and sketch.z_mean is None
+    sketch.view.set_state({"drawing": memoryview(b"\x00" * 100)})
+    assert "784" in str(sketch.output.outputs)
+
+
+def test_the_sketch_needs_two_dimensions():
+    from vaelab.models import build_vae
+
+    with pytest.raises(ValueError, match="2-D"):
+        PosteriorSketch(build_vae(latent_dim=3))

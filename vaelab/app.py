@@ -1,5 +1,10 @@
 """The explorer app (``notebooks/explorer_app.ipynb``, served by Voilà), without TensorFlow.
 
+The app's digit is decoded in the page (:class:`vaelab.widgets.LatentExplorer`): the kernel only
+sends the pretrained decoder's layers and weights, read from ``mnist.page.npz`` (written by
+``tools/export_page_decoder.py``), and the held-out codes. The rest of this module is the
+kernel-side decoder the app used before, kept for decoders the page cannot run.
+
 The app only decodes two numbers into 784 pixels, and TensorFlow is nine tenths of a kernel's
 memory and start-up. So the pretrained model's decoder ships as a LiteRT file (``ai-edge-litert``,
 Google's on-device runtime), converted once by ``tools/export_litert.py``, and the held-out codes
@@ -119,9 +124,62 @@ def app_model(name: str = "mnist", engine: str = "auto") -> AppModel:
     return AppModel(load_vae(name).decoder, codes, labels, "keras")
 
 
-def explorer_app(name: str = "mnist", engine: str = "auto"):
-    """The app's one widget: :class:`~vaelab.widgets.LatentExplorer` on the shipped codes."""
+def page_decoder_path(name: str = "mnist"):
+    """Where the pretrained model's decoder is stored for the page (layers and weights)."""
+    return litert_paths(name)[0].with_name(f"{name}.page.npz")
+
+
+def export_page_decoder(name: str = "mnist", path=None):
+    """Write the pretrained decoder as the page runs it (:func:`vaelab.widgets.page_decoder`)."""
+    import io
+    import json
+
+    from vaelab.io import atomic_path
+    from vaelab.models import load_vae
+    from vaelab.widgets import page_decoder
+
+    page = page_decoder(load_vae(name).decoder)
+    buffer = io.BytesIO()
+    np.savez(
+        buffer,
+        spec=np.array(json.dumps(page.spec)),
+        weights=np.frombuffer(page.weights, dtype="<f4"),
+    )
+    path = page_decoder_path(name) if path is None else path
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(buffer.getvalue())
+    return path
+
+
+def load_page_decoder(name: str = "mnist"):
+    """The pretrained decoder for the page, read without Keras (a :class:`PageDecoder`)."""
+    import json
+
+    from vaelab.widgets import PageDecoder
+
+    path = page_decoder_path(name)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} is missing: reinstall vaelab, or run tools/export_page_decoder.py."
+        )
+    with np.load(path) as table:
+        spec = json.loads(str(table["spec"]))
+        return PageDecoder(spec, table["weights"].astype("<f4").tobytes())
+
+
+def explorer_app(name: str = "mnist"):
+    """The app's one widget: :class:`~vaelab.widgets.LatentExplorer` on the shipped codes.
+
+    The page decodes, so the app's kernel loads neither Keras nor LiteRT: it reads the
+    decoder's weights and the codes, and learns where the sliders ended after each drag.
+    """
     from vaelab.widgets import LatentExplorer
 
-    model = app_model(name, engine)
-    return LatentExplorer(model.decoder, codes=model.codes, y=model.labels)
+    info = metadata(name).get("litert")
+    if info is None:
+        raise FileNotFoundError(
+            f"The pretrained model {name!r} has no codes: run tools/export_litert.py."
+        )
+    table = np.load(_verified(litert_paths(name)[1], info["codes_sha256"]))
+    codes, labels = table[:, :-1].astype(np.float32), table[:, -1].astype(np.int64)
+    return LatentExplorer(load_page_decoder(name), codes=codes, y=labels)

@@ -598,7 +598,8 @@ RUNS = {}
 )
 def test_every_solution_is_correct_in_its_notebooks_namespace(name):
     posing = f"from vaelab.exercises import {name} as q"
-    source = next(p for p in COURSE if posing in p.read_text())
+    source = next((p for p in COURSE if posing in p.read_text()), None)
+    assert source is not None, f"no notebook source poses {name} ({posing})"
     run = RUNS.setdefault(source, NotebookRun(source))
     kind, message = run.verdict(name)
     assert kind == "correct", message

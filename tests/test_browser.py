@@ -1,4 +1,5 @@
-"""A real JupyterLab and a real Voilà page in headless Chromium: run, drag, see the digit change.
+"""A real JupyterLab and a real Voilà page in headless Chromium: run, drag, see the digit change;
+draw a digit and see its q(z|x); the page's decoder against Keras.
 
 Needs Debian's Chromium (``/usr/bin/chromium`` or ``$VAELAB_CHROMIUM``). Without it the tests
 are skipped, except in CI (``CI=true``), where that is a failure. Each run writes screenshots
@@ -93,35 +94,49 @@ def browser():
         browser.close()
 
 
-# Installed once per page and image (a second drag only empties the lists): listeners added
-# again on every drag would record each move and paint several times.
+# Installed once per page and digit (a second drag only empties the lists): listeners added
+# again on every drag would record each move and paint several times. A paint is a new value of
+# the digit canvas' data-paints counter, which the page's explorer raises after each drawing.
 LATENCY_PROBE = """
-(img) => {
+(digit) => {
   window.__moves = []; window.__paints = [];
   if (!window.__probing) {
     window.__probing = true;
     document.addEventListener('pointermove', () => window.__moves.push(performance.now()), true);
   }
-  if (!img.__probed) {
-    img.__probed = true;
+  if (!digit.__probed) {
+    digit.__probed = true;
     new MutationObserver(() => {
       requestAnimationFrame(() => window.__paints.push(performance.now()));
-    }).observe(img, {attributes: true, attributeFilter: ['src']});
+    }).observe(digit, {attributes: true, attributeFilter: ['data-paints', 'src']});
   }
 }
 """
 
+#: The digit the page shows: the explorer's canvas, or the floor widget's image.
+DIGIT = "canvas.vaelab-digit, .widget-image, img.jupyter-widgets"
+#: What the digit shows, as a string that changes when its pixels do.
+PIXELS = """(selector) => {
+  const digit = document.querySelector(selector);
+  return digit.tagName === 'CANVAS' ? digit.toDataURL() : digit.src;
+}"""
 
-def drag_slider(page, root, steps=40, direction=1):
-    """Drag the first slider handle in small steps (right, or left with direction=-1).
 
-    Returns the image's src before and after, and the slider → paint latencies in ms.
+def digit_pixels(page):
+    return page.evaluate(PIXELS, DIGIT)
+
+
+def drag_slider(page, root, steps=40, direction=1, slider=0):
+    """Drag a slider's handle in small steps (right, or left with direction=-1).
+
+    Returns what the digit showed before and after, and the slider → paint latencies in ms.
     """
-    image = root.locator(".widget-image, img.jupyter-widgets").first
-    image.wait_for(state="visible", timeout=180_000)
-    before = image.get_attribute("src")
-    image.evaluate(LATENCY_PROBE)
-    handle = root.locator(".widget-slider .noUi-handle, .widget-hslider .noUi-handle").first
+    digit = root.locator(DIGIT).first
+    digit.wait_for(state="visible", timeout=180_000)
+    page.wait_for_timeout(300)
+    before = digit_pixels(page)
+    digit.evaluate(LATENCY_PROBE)
+    handle = root.locator(".widget-slider .noUi-handle, .widget-hslider .noUi-handle").nth(slider)
     box = handle.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(x, y)
@@ -131,9 +146,7 @@ def drag_slider(page, root, steps=40, direction=1):
         page.wait_for_timeout(60)
     page.mouse.up()
     page.wait_for_function(
-        "(before) => document.querySelector('.widget-image, img.jupyter-widgets').src !== before",
-        arg=before,
-        timeout=30_000,
+        f"(before) => ({PIXELS})({DIGIT!r}) !== before", arg=before, timeout=30_000
     )
     page.wait_for_timeout(500)
     moves, paints = page.evaluate("[window.__moves, window.__paints]")
@@ -142,55 +155,34 @@ def drag_slider(page, root, steps=40, direction=1):
         later = [p for p in paints if p >= moved]
         if later:
             latencies.append(later[0] - moved)
-    return before, image.get_attribute("src"), latencies
+    return before, digit_pixels(page), latencies
 
 
-SAME_BOX = """() => {
-  const a = document.querySelector('.vaelab-overlay svg').getBoundingClientRect();
-  const b = document.querySelector('.jupyter-matplotlib-canvas-div canvas').getBoundingClientRect();
-  return ['x', 'y', 'width', 'height'].every((key) => Math.abs(a[key] - b[key]) <= 2);
-}"""
+def readout(page, index=0):
+    """The value a slider shows (ipywidgets writes a minus sign, not a hyphen)."""
+    text = page.locator(".widget-readout").nth(index).inner_text()
+    return float(text.replace("\u2212", "-"))
 
 
-def crosshair_follows_the_sliders(page):
-    """The SVG crosshair layer lies exactly over the scatter's canvas and lets clicks through.
-
-    (Where the cross sits inside it, in figure pixels, is checked in tests/test_widgets.py.)
-    """
-    overlay = page.locator(".vaelab-overlay svg").first
-    canvas = page.locator(".jupyter-matplotlib-canvas-div canvas").first
-    box, canvas_box = overlay.bounding_box(), canvas.bounding_box()
-    assert page.evaluate(SAME_BOX), (box, canvas_box)
-    assert (
-        page.locator(".vaelab-overlay").first.evaluate("e => getComputedStyle(e).pointerEvents")
-        == "none"
+def the_scatter_moves_z(page):
+    """A click on the scatter's canvas moves the cross, z₁ and z₂'s sliders, and the digit."""
+    overlay = page.locator(".vaelab-overlay-canvas").first
+    before = digit_pixels(page), overlay.get_attribute("data-cross")
+    box = overlay.bounding_box()
+    page.mouse.click(box["x"] + 0.8 * box["width"], box["y"] + 0.25 * box["height"])
+    page.wait_for_function(
+        "(c) => document.querySelector('.vaelab-overlay-canvas').dataset.cross !== c",
+        arg=before[1],
+        timeout=10_000,
     )
+    cross = [float(v) for v in overlay.get_attribute("data-cross").split(",")]
+    assert cross[0] > 0 and cross[1] > 0, cross  # right of and above the middle
+    assert digit_pixels(page) != before[0]
+    assert [readout(page, 0), readout(page, 1)] == pytest.approx(cross, abs=0.011)
     assert (
         page.locator(".vaelab-pixels").first.evaluate("e => getComputedStyle(e).imageRendering")
         == "pixelated"
     )
-
-
-def resize_the_scatter(page):
-    """Drag the scatter's bottom-right corner, where ipympl draws its resize handle (Voilà shows
-    it although the canvas is not resizable), and wait for the crosshair layer to follow."""
-    canvas = page.locator(".jupyter-matplotlib-canvas-div canvas").first
-    box = canvas.bounding_box()
-    x, y = box["x"] + box["width"] - 4, box["y"] + box["height"] - 4
-    page.mouse.move(x, y)
-    page.mouse.down()
-    page.mouse.move(x + 60, y + 50, steps=5)
-    page.mouse.up()
-    try:  # where the handle is hidden, the figure keeps its size
-        page.wait_for_function(
-            "(width) => document.querySelector('.jupyter-matplotlib-canvas-div canvas')"
-            ".getBoundingClientRect().width !== width",
-            arg=box["width"],
-            timeout=5_000,
-        )
-    except playwright_api.TimeoutError:
-        return
-    page.wait_for_function(SAME_BOX, timeout=10_000)
 
 
 def latency_summary(latencies):
@@ -260,6 +252,7 @@ def jupyterlab_page(browser, folder, notebook):
     server, log = _server(command, f"http://127.0.0.1:{port}/api/status?token={token}", folder)
     try:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.blocked = block_the_network(page)
         # A fresh workspace: nothing restored from an earlier session covers or hides the notebook.
         page.goto(
             f"http://127.0.0.1:{port}/lab/workspaces/{secrets.token_hex(4)}/tree/{notebook}?reset&token={token}"
@@ -293,6 +286,7 @@ def voila_page(browser, folder, notebook):
     server, log = _server(command, f"http://127.0.0.1:{port}/", folder)
     try:
         page = browser.new_page(viewport={"width": 1100, "height": 800})
+        page.blocked = block_the_network(page)
         page.goto(f"http://127.0.0.1:{port}/", timeout=180_000)
         yield page, Path(log.name)
     finally:
@@ -301,12 +295,166 @@ def voila_page(browser, folder, notebook):
         log.close()
 
 
-def test_jupyterlab_explorer(browser, workdir):
-    with jupyterlab_page(browser, workdir, "explorer_app.ipynb") as (page, log):
-        before, after, latencies = drag_slider(page, page.locator(".jp-Notebook"))
-        assert after and after != before, "the decoded digit did not change after the drag"
-        _, back, second = drag_slider(page, page.locator(".jp-Notebook"), direction=-1)
-        assert back != after, "the decoded digit did not change after dragging back"
+#: The lab test's notebook: the app's explorer, whose kernel writes down what it hears from the
+#: first slider (its pid, how many values, the last), and the drawing pad of notebook 02, whose
+#: kernel writes down the pixels it encoded and their code.
+LAB_CELLS = [
+    """\
+import json, os
+from vaelab.app import explorer_app
+
+explorer = explorer_app()
+heard = []
+
+def record(change):
+    heard.append(change["new"])
+    with open("kernel.json", "w") as file:
+        json.dump({"pid": os.getpid(), "values": heard, "z": explorer.z.tolist()}, file)
+
+explorer.sliders[0].observe(record, "value")
+with open("kernel.json", "w") as file:
+    json.dump({"pid": os.getpid(), "values": [], "z": explorer.z.tolist()}, file)
+explorer""",
+    """\
+import numpy as np
+from vaelab.data import load_mnist
+from vaelab.models import load_vae
+from vaelab.widgets import PosteriorSketch
+
+vae = load_vae("mnist")
+(_, _), (x_test, y_test) = load_mnist(verbose=False)
+sketch = PosteriorSketch(vae, x_test[:500], y_test[:500])
+
+def encoded(change):
+    if sketch.z_mean is not None:
+        with open("sketch.json", "w") as file:
+            drawing = list(sketch.view.drawing)
+            json.dump({"drawing": drawing, "z_mean": sketch.z_mean.tolist()}, file)
+
+sketch.view.observe(encoded, "posterior")
+sketch""",
+]
+
+
+def lab_notebook(path):
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(code) for code in LAB_CELLS]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(notebook, path)
+
+
+def read_json_when(path, accept, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = json.loads(path.read_text())
+            if accept(value):
+                return value
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{path.name} did not show what was expected within {timeout} s")
+
+
+def block_the_network(page):
+    """Abort every request that leaves this machine; return the list of those tried."""
+    tried = []
+
+    def handle(route):
+        host = route.request.url.split("/")[2] if "://" in route.request.url else ""
+        if route.request.url.startswith(("data:", "blob:")) or host.split(":")[0] in (
+            "127.0.0.1",
+            "localhost",
+        ):
+            route.continue_()
+        else:
+            tried.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", handle)
+    return tried
+
+
+def draw_a_stroke(page, points):
+    pad = page.locator("canvas.vaelab-drawing").first
+    box = pad.bounding_box()
+    at = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
+    page.mouse.move(*at[0])
+    page.mouse.down()
+    for point in at[1:]:
+        page.mouse.move(*point, steps=6)
+    page.mouse.up()
+
+
+def the_page_s_28x28(page):
+    """The drawing averaged over 10×10 blocks, computed here from the page's 280×280 canvas."""
+    import numpy as np
+
+    rgba = page.evaluate(
+        """() => Array.from(document.querySelector('canvas.vaelab-drawing').getContext('2d')
+                   .getImageData(0, 0, 280, 280).data.filter((_, i) => i % 4 === 0))"""
+    )
+    big = np.asarray(rgba, dtype=np.float64).reshape(280, 280)
+    return np.round(big.reshape(28, 10, 28, 10).mean(axis=(1, 3))).astype(np.uint8)
+
+
+def test_jupyterlab_explorer_and_drawing(browser, tmp_path):
+    import signal
+
+    import numpy as np
+
+    from vaelab.latent import encode
+    from vaelab.models import load_vae
+
+    lab_notebook(tmp_path / "lab.ipynb")
+    with jupyterlab_page(browser, tmp_path, "lab.ipynb") as (page, log):
+        # Drawing: a stroke encodes in the kernel, the ellipse appears; another moves it.
+        page.locator("canvas.vaelab-drawing").first.wait_for(state="visible", timeout=180_000)
+        page.locator("canvas.vaelab-drawing").first.scroll_into_view_if_needed()
+        draw_a_stroke(page, [(0.5, 0.15), (0.5, 0.5), (0.5, 0.85)])
+        page.wait_for_function(
+            "() => document.querySelectorAll('.vaelab-overlay-canvas')[1]?.dataset.ellipse",
+            timeout=120_000,
+        )
+        first = page.locator(".vaelab-overlay-canvas").nth(1).get_attribute("data-ellipse")
+        sketch = read_json_when(tmp_path / "sketch.json", lambda v: True)
+        pixels = the_page_s_28x28(page)
+        np.testing.assert_array_equal(
+            np.asarray(sketch["drawing"], np.uint8).reshape(28, 28), pixels
+        )
+        vae = load_vae("mnist")
+        z_mean = encode(vae.encoder, pixels.reshape(1, 28, 28, 1) / np.float32(255))[0][0]
+        np.testing.assert_allclose(sketch["z_mean"], z_mean, atol=1e-5)
+        assert first == ",".join(f"{v:.3f}" for v in z_mean)
+        page.locator("button.vaelab-clear").first.click()
+        draw_a_stroke(page, [(0.25, 0.3), (0.75, 0.3), (0.3, 0.8)])
+        page.wait_for_function(
+            "(f) => document.querySelectorAll('.vaelab-overlay-canvas')[1].dataset.ellipse"
+            " && document.querySelectorAll('.vaelab-overlay-canvas')[1].dataset.ellipse !== f",
+            arg=first,
+            timeout=60_000,
+        )
+        # The explorer: the digit follows the drag; the kernel hears where the slider ended.
+        root = page.locator(".jp-Notebook")
+        page.locator("canvas.vaelab-digit").first.scroll_into_view_if_needed()
+        before, after, latencies = drag_slider(page, root)
+        assert after != before, "the decoded digit did not change during the drag"
+        shown = readout(page)
+        kernel = read_json_when(
+            tmp_path / "kernel.json", lambda v: v["values"] and abs(v["z"][0] - shown) < 0.006
+        )
+        assert len(kernel["values"]) <= 3, f"the kernel heard {len(kernel['values'])} moves"
+        # The same with the kernel frozen: the digit still follows; afterwards Python knows z.
+        os.kill(kernel["pid"], signal.SIGSTOP)
+        try:
+            _, back, second = drag_slider(page, root, direction=-1)
+            assert back != after, "the digit did not follow the drag with the kernel frozen"
+        finally:
+            os.kill(kernel["pid"], signal.SIGCONT)
+        shown = readout(page)
+        read_json_when(tmp_path / "kernel.json", lambda v: abs(v["z"][0] - shown) < 0.006)
         stderr = page.locator(
             '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
         )
@@ -314,7 +462,8 @@ def test_jupyterlab_explorer(browser, workdir):
         page.screenshot(path=str(ARTIFACTS / "explorer-lab.png"))
         record("lab", latencies, second)
         assert latencies and second, "no slider move was followed by a repaint"
-        crosshair_follows_the_sliders(page)
+        the_scatter_moves_z(page)
+        assert page.blocked == [], f"the page tried the network: {page.blocked}"
     assert "vaelab.server: kernel websockets send small messages at once" in log.read_text()
 
 
@@ -327,6 +476,100 @@ def test_voila_app(browser, workdir):
         page.screenshot(path=str(ARTIFACTS / "explorer-voila.png"))
         record("voila", latencies, second)
         assert latencies and second, "no slider move was followed by a repaint"
-        crosshair_follows_the_sliders(page)
-        resize_the_scatter(page)
-        crosshair_follows_the_sliders(page)
+        the_scatter_moves_z(page)
+        # With the network blocked the app works; the only requests that left were Voilà's own
+        # template asking jsDelivr for Font Awesome's CSS (icons the app does not use).
+        tried = [url for url in page.blocked if "/@fortawesome/fontawesome-free@" not in url]
+        assert tried == [], f"the page tried the network: {tried}"
+
+
+# ----- the page's decoder against Keras, in Chromium ------------------------------------------
+
+DECODE_IN_THE_PAGE = """async ([source, spec, weights64, z]) => {
+  const module = await import(URL.createObjectURL(new Blob([source], {type: 'text/javascript'})));
+  const raw = Uint8Array.from(atob(weights64), (c) => c.charCodeAt(0));
+  const net = module.prepare(spec, raw);
+  const out = new Uint8Array(module.forwardBatch(net, Float32Array.from(z)).buffer);
+  let text = '';
+  for (let i = 0; i < out.length; i += 8192) {
+    text += String.fromCharCode.apply(null, out.subarray(i, i + 8192));
+  }
+  return btoa(text);
+}"""
+
+
+def decode_in_the_page(browser, decoder, z):
+    """What the page's forward pass (vaelab/static/latent.js) gives for ``z``."""
+    import base64
+
+    import numpy as np
+
+    from vaelab.widgets import STATIC, page_decoder
+
+    page_model = page_decoder(decoder)
+    page = browser.new_page()
+    try:
+        page.set_content("<html><body></body></html>")
+        encoded = page.evaluate(
+            DECODE_IN_THE_PAGE,
+            [
+                (STATIC / "latent.js").read_text(),
+                page_model.spec,
+                base64.b64encode(page_model.weights).decode(),
+                np.asarray(z, np.float32).ravel().tolist(),
+            ],
+        )
+    finally:
+        page.close()
+    return np.frombuffer(base64.b64decode(encoded), np.float32).reshape(len(z), 28, 28, 1)
+
+
+def parity(browser, decoder, z, name):
+    """Pixels of the page against Keras: float and grey-level differences, recorded."""
+    import numpy as np
+
+    from vaelab.latent import decode
+
+    page, keras = decode_in_the_page(browser, decoder, z), decode(decoder, z)
+    grey = [(np.clip(v, 0, 1) * 255 + 0.5).astype(np.int16) for v in (page, keras)]
+    result = {
+        "points": len(z),
+        "max_abs": float(np.abs(page - keras).max()),
+        "mean_abs": float(np.abs(page - keras).mean()),
+        "max_grey_levels": int(np.abs(grey[0] - grey[1]).max()),
+    }
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"parity-{name}.json").write_text(json.dumps(result, indent=1))
+    print(name, result)
+    assert result["max_abs"] <= 1e-4 and result["max_grey_levels"] <= 1, result
+    return result
+
+
+def test_the_page_decodes_like_keras(browser, pretrained, mnist):
+    """1,000 random z in the explorer's range, for the pretrained model and a fresh one."""
+    import numpy as np
+
+    from vaelab.latent import encode
+    from vaelab.models import build_vae
+    from vaelab.training import train
+    from vaelab.widgets import latent_limits
+
+    (x_train, _), (x_test, _) = mnist
+    rng = np.random.default_rng(0)
+    low, high = latent_limits(encode(pretrained.encoder, x_test[:2000])[0])
+    parity(browser, pretrained.decoder, rng.uniform(low, high, (1000, 2)), "pretrained")
+    fresh = build_vae()
+    train(fresh, x_train[:1024], num_epochs=1, verbose=0)
+    low, high = latent_limits(encode(fresh.encoder, x_test[:2000])[0])
+    parity(browser, fresh.decoder, rng.uniform(low, high, (1000, 2)), "trained")
+
+
+@pytest.mark.parametrize("latent_dim", [1, 5, 8, 12])
+def test_the_page_decodes_every_course_decoder_shape(browser, latent_dim):
+    import numpy as np
+
+    from vaelab.models import build_autoencoder, build_vae
+
+    z = np.random.default_rng(latent_dim).normal(0, 2, (50, latent_dim))
+    parity(browser, build_vae(latent_dim=latent_dim).decoder, z, f"vae-{latent_dim}")
+    parity(browser, build_autoencoder(latent_dim=latent_dim).decoder, z, f"ae-{latent_dim}")

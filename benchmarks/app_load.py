@@ -60,12 +60,19 @@ vae = load_vae("mnist")
 LatentExplorer(vae.decoder, vae.encoder, x_test, y_test)
 """
 
-#: Records, in each new page, when the first digit image has loaded (ms since navigation).
+#: Records, in each new page, when the first digit shows (ms since navigation): the explorer's
+#: canvas painted once, or (before the page decoded) the digit image loaded.
 FIRST_DIGIT = """
 window.__firstDigit = null;
 const seen = () => {
+  if (window.__firstDigit !== null) return;
+  const canvas = document.querySelector('canvas.vaelab-digit');
+  if (canvas && Number(canvas.dataset.paints) > 0) {
+    window.__firstDigit = performance.now();
+    return;
+  }
   const img = document.querySelector('img.vaelab-pixels');
-  if (!img || !img.src || window.__firstDigit !== null) return;
+  if (!img || !img.src) return;
   const done = () => { if (window.__firstDigit === null) window.__firstDigit = performance.now(); };
   if (img.complete && img.naturalWidth > 0) done(); else img.addEventListener('load', done);
 };
@@ -236,15 +243,28 @@ def main(argv=None) -> int:
     parser.add_argument("--preheat", action="store_true")
     parser.add_argument("--limit", type=float, default=180.0, help="seconds to wait for digits")
     parser.add_argument("--fill-delay", type=float, default=120.0, help="preheated pool refill")
+    parser.add_argument(
+        "--pythonpath",
+        default=None,
+        help="import vaelab from here in the server and kernels (e.g. an older tree: "
+        "git archive COMMIT vaelab | tar -x -C DIR)",
+    )
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
+    if args.pythonpath:
+        os.environ["PYTHONPATH"] = os.path.abspath(args.pythonpath)
     if any(n < 1 for n in args.viewers):
         parser.error("--viewers must be positive numbers")
     results = []
     for viewers in args.viewers:
         results.append(run(args.app, viewers, args.preheat, args.limit, args.fill_delay))
         print(json.dumps(results[-1]), flush=True)
-    summary = {"cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30)}
+    summary = {
+        "cpus": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30),
+        "vaelab_from": args.pythonpath or "this tree",
+        "load": os.getloadavg(),
+    }
     if args.out:
         write_text_atomic(args.out, json.dumps({**summary, "runs": results}, indent=1) + "\n")
     return 0

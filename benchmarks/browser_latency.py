@@ -1,17 +1,19 @@
-"""Issue 4's browser goal: slider drag → new digit painted, in a real JupyterLab and Voilà page.
+"""Issue 22's browser goal: a 2-s drag at 60 Hz, digits painted, in JupyterLab and Voilà.
 
-For each page this drags the z₁ slider back and forth (``--drags`` drags of 40 small steps) in
-headless Chromium and records, for every pointer move, the time until the digit image's next
-repaint (a requestAnimationFrame after its ``src`` changed). The first drag starts as soon as
-the digit shows, while the page may still be settling (ipympl's first frames of the scatter),
-so it is reported apart from the later drags too. It measures
+For each page (the explorer app, ``notebooks/explorer_app.ipynb``, and the bare-widget floor of
+``floor_widget.py``: a slider whose observer swaps two PNGs in the kernel) this drags the z₁
+slider for 2 s in headless Chromium: 120 pointer moves paced by the clock at 60 Hz. It records
+every move and every paint of the digit (a new value of the explorer canvas' ``data-paints``,
+or a new ``src`` of the floor's image, each seen at the next animation frame), and reports
 
-* the explorer app (``notebooks/explorer_app.ipynb``: sliders, digit, scatter with crosshair);
-* the floor: a bare ``FloatSlider`` whose observer swaps two precomputed PNGs in an
-  ``ipywidgets.Image`` (no decoding, no scatter): what any ipywidgets round trip costs on the
-  same page, machine and server.
+* updates painted per second, from the first move to the last paint;
+* move → paint latency (each move to the first paint after it), median and p95;
+* the same drag with the kernel process frozen (SIGSTOP, then SIGCONT), where a kernel-side
+  digit cannot change at all.
 
-    python benchmarks/browser_latency.py [--drags 4] [--out results_browser_latency.json]
+Drags alternate right and left; the first one (the page still settling) is left out.
+
+    python benchmarks/browser_latency.py [--drags 3] [--out results_browser_latency.json]
 
 Uses the helpers of ``tests/test_browser.py`` (server start-up, Chromium flags, the probe).
 """
@@ -22,9 +24,13 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import time
 from pathlib import Path
+
+import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -35,6 +41,8 @@ from floor_widget import FLOOR_CODE  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from vaelab.io import write_text_atomic  # noqa: E402
+
+MOVES, RATE = 120, 60.0
 
 
 def floor_notebook(path: Path) -> None:
@@ -50,85 +58,104 @@ def floor_notebook(path: Path) -> None:
     nbformat.write(notebook, path)
 
 
-PAINTS = "[window.__moves, window.__paints]"  # what the probe of the last drag recorded
-
-
-def updates_per_second(page) -> float:
-    """New digits painted per second of the drag just made, from its first move to its last
-    paint (a slider that reaches its end early changes nothing more, which is not slowness)."""
-    moves, paints = page.evaluate(PAINTS)
-    painted = [paint for paint in paints if paint >= moves[0]]
-    return len(painted) / ((painted[-1] - moves[0]) / 1000)
-
-
-def drags(page, root, count):
-    """Per drag: (latencies, updates per second); the first starts when the digit shows."""
-    runs = []
-    for i in range(count):
-        latencies = helpers.drag_slider(page, root, direction=1 if i % 2 == 0 else -1)[2]
-        runs.append((latencies, updates_per_second(page)))
-    return runs
-
-
-def summaries(runs):
-    """All drags; the first drag after the page appeared; the later drags (steady state)."""
-
-    def summary(part):
-        rates = [rate for _, rate in part]
-        return {
-            **helpers.latency_summary(sum((latencies for latencies, _ in part), [])),
-            "updates_per_second": round(sorted(rates)[len(rates) // 2], 1),
-        }
-
+def paced_drag(page, root, direction: int) -> dict:
+    """One 2-s drag of the first slider, 120 moves at 60 Hz by the clock: rate and latency."""
+    digit = root.locator(helpers.DIGIT).first
+    digit.wait_for(state="visible", timeout=180_000)
+    digit.evaluate(helpers.LATENCY_PROBE)
+    handle = root.locator(".widget-slider .noUi-handle, .widget-hslider .noUi-handle").first
+    box = handle.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    start = time.perf_counter()
+    for i in range(1, MOVES + 1):
+        delay = start + i / RATE - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        page.mouse.move(x + direction * 1.2 * i, y)  # 144 px: inside the 320-px slider
+    moved = time.perf_counter() - start
+    page.mouse.up()
+    page.wait_for_timeout(600)
+    moves, paints = page.evaluate("[window.__moves, window.__paints]")
+    painted = [p for p in paints if moves and p >= moves[0]]
+    latencies = []
+    for t in moves:
+        later = [p for p in painted if p >= t]
+        if later:
+            latencies.append(later[0] - t)
+    span = (painted[-1] - moves[0]) / 1000 if painted else None
     return {
-        "all drags": summary(runs),
-        "first drag": summary(runs[:1]),
-        "later drags": summary(runs[1:]),
+        "moves_per_second": round(len(moves) / moved, 1),
+        "updates_per_second": round(len(painted) / span, 1) if span else 0.0,
+        **helpers.latency_summary(latencies),
     }
 
 
-def lab(browser, folder, name, count):
-    with helpers.jupyterlab_page(browser, folder, name) as (page, _):
-        return drags(page, page.locator(".jp-Notebook"), count)
+def kernels() -> list[psutil.Process]:
+    return [
+        p
+        for p in psutil.Process().children(recursive=True)
+        if "ipykernel_launcher" in " ".join(p.cmdline())
+    ]
 
 
-def voila(browser, folder, name, count):
-    with helpers.voila_page(browser, folder, name) as (page, _):
-        return drags(page, page.locator("body"), count)
+def measure(page, root, count: int) -> dict:
+    """``count`` drags with the kernel running (the first left out), then two frozen ones."""
+    idle = [paced_drag(page, root, 1 if i % 2 == 0 else -1) for i in range(count)]
+    frozen = []
+    stopped = kernels()
+    for process in stopped:
+        process.send_signal(signal.SIGSTOP)
+    try:
+        for i in range(2):
+            frozen.append(paced_drag(page, root, 1 if (count + i) % 2 == 0 else -1))
+    finally:
+        for process in stopped:
+            process.send_signal(signal.SIGCONT)
+
+    def median(runs, key):
+        values = sorted(run[key] for run in runs if run.get(key) is not None)
+        return values[len(values) // 2] if values else None
+
+    keys = ("updates_per_second", "median_ms", "p95_ms", "moves_per_second")
+    return {
+        "kernel running": {key: median(idle[1:], key) for key in keys},
+        "kernel frozen": {key: median(frozen, key) for key in keys},
+        "drags": {"running": idle, "frozen": frozen},
+    }
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--drags", type=int, default=4, help="drags per page, alternately right and left (≥ 2)"
-    )
+    parser.add_argument("--drags", type=int, default=3, help="drags with the kernel running")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     if args.drags < 2:
-        parser.error(
-            f"--drags must be at least 2 (the first drag is reported apart), got {args.drags}"
-        )
+        parser.error(f"--drags must be at least 2 (the first is left out), got {args.drags}")
     folder = Path(tempfile.mkdtemp(prefix="vaelab-latency-")) / "pages"
     folder.mkdir()
     shutil.copy(ROOT / "notebooks" / "explorer_app.ipynb", folder / "explorer_app.ipynb")
     floor_notebook(folder / "floor.ipynb")
-    results = {}
+    results = {"load_before": os.getloadavg()}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=helpers.CHROMIUM, args=helpers.CHROMIUM_ARGS
         )
-        for page_name, run in (("jupyterlab", lab), ("voila", voila)):
-            for notebook, label in (
-                ("explorer_app.ipynb", "explorer"),
-                ("floor.ipynb", "bare widget"),
-            ):
-                results[f"{page_name}, {label}"] = summaries(
-                    run(browser, folder, notebook, args.drags)
-                )
-                print(f"{page_name}, {label}:", results[f"{page_name}, {label}"], flush=True)
+        for page_name in ("jupyterlab", "voila"):
+            for notebook, label in (("explorer_app.ipynb", "explorer"), ("floor.ipynb", "floor")):
+                if page_name == "jupyterlab":
+                    with helpers.jupyterlab_page(browser, folder, notebook) as (page, _):
+                        result = measure(page, page.locator(".jp-Notebook"), args.drags)
+                else:
+                    with helpers.voila_page(browser, folder, notebook) as (page, _):
+                        result = measure(page, page.locator("body"), args.drags)
+                results[f"{page_name}, {label}"] = result
+                short = {k: v for k, v in result.items() if k != "drags"}
+                print(f"{page_name}, {label}:", json.dumps(short), flush=True)
         browser.close()
+    results["load_after"] = os.getloadavg()
     results["cpus"] = os.cpu_count()
-    print(json.dumps(results, indent=1))
     if args.out:
         write_text_atomic(args.out, json.dumps(results, indent=1) + "\n")
     shutil.rmtree(folder.parent, ignore_errors=True)

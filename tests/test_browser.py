@@ -573,3 +573,34 @@ def test_the_page_decodes_every_course_decoder_shape(browser, latent_dim):
     z = np.random.default_rng(latent_dim).normal(0, 2, (50, latent_dim))
     parity(browser, build_vae(latent_dim=latent_dim).decoder, z, f"vae-{latent_dim}")
     parity(browser, build_autoencoder(latent_dim=latent_dim).decoder, z, f"ae-{latent_dim}")
+
+
+def test_an_exported_page_moves_the_digit_without_a_kernel(browser, tmp_path):
+    """tools/export_html.py: the executed app as HTML, served here, the network blocked."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        from export_html import export
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    page_path = export(ROOT / "notebooks" / "explorer_app.ipynb", tmp_path, execute=True)
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/", server)
+        page = browser.new_page(viewport={"width": 1100, "height": 800})
+        tried = block_the_network(page)
+        page.goto(f"http://127.0.0.1:{port}/{page_path.name}")
+        before, after, latencies = drag_slider(page, page.locator("body"))
+        assert after != before, "the digit did not change in the page without a kernel"
+        assert latencies
+        the_scatter_moves_z(page)
+        assert tried == [], f"the page tried the network: {tried}"
+        page.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

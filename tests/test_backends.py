@@ -11,6 +11,8 @@ import textwrap
 
 import pytest
 
+pytestmark = pytest.mark.slow  # a fresh process per backend, training included
+
 CHECKS = textwrap.dedent("""
     import math, os, tempfile
     import numpy as np

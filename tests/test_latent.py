@@ -1,13 +1,14 @@
-"""vaelab.latent: one compiled Keras call per model, the same numbers as Keras itself."""
+"""vaelab.latent: Keras' own predict_on_batch on whole batches, the same numbers as Keras."""
 
 import gc
+import inspect
 import weakref
 
 import keras
 import numpy as np
 import pytest
 
-from vaelab import latent
+from vaelab import defaults, latent
 from vaelab.models import build_decoder, build_vae
 
 
@@ -38,9 +39,29 @@ def test_decode_splits_large_batches_and_encode_returns_both_heads(pretrained, m
     np.testing.assert_array_equal(latent.encode_means(pretrained, x_test[:70]), z_mean)
 
 
-def test_one_compiled_call_per_model_that_reads_the_current_weights():
+def test_encode_scales_uint8_images_like_every_other_image_input(pretrained, mnist, capsys):
+    (_, _), (x_test, _) = mnist
+    grey_levels = np.round(x_test[:40] * 255).astype(np.uint8)
+    z_mean, z_log_var = latent.encode(pretrained.encoder, grey_levels)
+    assert "dividing by 255" in capsys.readouterr().out
+    want_mean, want_log_var = latent.encode(pretrained.encoder, grey_levels / np.float32(255))
+    np.testing.assert_allclose(z_mean, want_mean, atol=1e-5)
+    np.testing.assert_allclose(z_log_var, want_log_var, atol=1e-5)
+    np.testing.assert_allclose(z_mean, latent.encode_means(pretrained, grey_levels), atol=1e-6)
+    with pytest.raises(ValueError, match=r"in \[0, 1\].*Divide by 255"):
+        latent.encode(pretrained.encoder, grey_levels.astype(np.float32))  # floats 0-255
+    with pytest.raises(ValueError, match="single 28x28 image"):
+        latent.encode(pretrained.encoder, x_test[0, ..., 0])
+
+
+def test_decode_batches_are_a_modest_size_by_default():
+    """Batches of 4,096 points only grew TensorFlow's scratch memory (benchmarks/README.md)."""
+    default = inspect.signature(latent.decode).parameters["batch_size"].default
+    assert default == defaults.DECODE_BATCH_SIZE and 128 <= default <= 1024
+
+
+def test_decode_reads_the_current_weights():
     decoder = build_decoder(2)
-    assert latent.compiled_call(decoder) is latent.compiled_call(decoder)
     z = np.array([[0.3, -0.2]], dtype="float32")
     before = latent.decode(decoder, z)
     bias = decoder.get_layer("pixel_means").bias
@@ -50,24 +71,22 @@ def test_one_compiled_call_per_model_that_reads_the_current_weights():
     np.testing.assert_allclose(after, keras_says(decoder, z), atol=2e-6)
 
 
-def test_the_cache_does_not_keep_models_alive():
+def test_decoding_keeps_no_model_alive():
     decoder = build_decoder(2)
     latent.decode(decoder, np.zeros((1, 2)))
-    assert decoder in latent._COMPILED
     alive = weakref.ref(decoder)
     del decoder
     gc.collect()
     assert alive() is None  # the compiled call does not hold its model
 
 
-def test_the_manifold_is_one_batched_call(pretrained):
+def test_the_manifold_is_one_batched_call(pretrained, monkeypatch):
     calls = []
-    run = latent.compiled_call(pretrained.decoder)
-    latent._COMPILED[pretrained.decoder] = lambda batch: calls.append(len(batch)) or run(batch)
-    try:
-        image = latent.manifold_image(pretrained.decoder, n=15)
-    finally:
-        latent._COMPILED[pretrained.decoder] = run
+    run = pretrained.decoder.predict_on_batch
+    monkeypatch.setattr(
+        pretrained.decoder, "predict_on_batch", lambda batch: calls.append(len(batch)) or run(batch)
+    )
+    image = latent.manifold_image(pretrained.decoder, n=15)
     assert calls == [225] and image.shape == (420, 420)
 
 

@@ -17,3 +17,6 @@ WARMUP_FRACTION = 0.05
 MIN_WARMUP_STEPS = 50
 #: The chapter's optimizer setting, used for its replica in notebook 03.
 CHAPTER_LEARNING_RATE = 1e-3
+#: Points per decoder call in ``vaelab.latent.decode``: larger batches are no faster and only
+#: grow the backend's scratch memory (``benchmarks/decode_call.py``; table in its README).
+DECODE_BATCH_SIZE = 512

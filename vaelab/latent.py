@@ -1,77 +1,32 @@
 """The latent space in numbers: encode, decode, grids, the manifold, paths and concepts.
 
-Every function here decodes through :func:`decode`, which runs one compiled Keras call per
-model (``tf.function`` or ``jax.jit``) on a whole batch: never ``predict`` in a loop. Notebook
-01 introduces :func:`decode`, :func:`encode_means` and :func:`hole_share`, 04
-:func:`grid_values` and :func:`manifold_image`, 05 :func:`interpolate`,
+Every function here runs a Keras model through Keras' own ``predict_on_batch`` (compiled once
+per model by Keras, NumPy in and out) on whole batches: never ``predict`` in a loop. Notebook
+01 introduces :func:`decode`, :func:`encode_means` and :func:`hole_share`, 02 :func:`encode`,
+04 :func:`grid_values` and :func:`manifold_image`, 05 :func:`interpolate`,
 :func:`concept_vectors` and :func:`attribute_vector`.
 """
 
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 from scipy.special import ndtri  # the Gaussian's inverse CDF (norm.ppf), without scipy.stats
 
 from vaelab._checks import as_images, as_labels, as_latent, positive_int
-
-#: Compiled calls, one per model, kept only as long as the model lives.
-_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+from vaelab.defaults import DECODE_BATCH_SIZE
 
 
-def _to_numpy(outputs, convert):
-    if isinstance(outputs, (list, tuple)):
-        return [convert(output) for output in outputs]
-    return convert(outputs)
+def keras_call(model):
+    """``model.predict_on_batch``: NumPy in, NumPy out, the model's current weights.
 
-
-def _compile(model):
-    """``model(inputs, training=False)`` as NumPy → NumPy, compiled once for any batch size."""
-    import keras
-
-    model_ref = weakref.ref(model)  # the cache must not keep its own key alive
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        spec = [tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32)]
-        # A fixed input signature: one trace per model, whatever the batch size.
-        function = tf.function(
-            lambda inputs: model_ref()(inputs, training=False),
-            input_signature=spec,
-            reduce_retracing=True,
-        )
-        return lambda batch: _to_numpy(function(batch), lambda t: t.numpy())
-    if backend == "jax":
-        import jax
-
-        @jax.jit
-        def pure(trainable, non_trainable, inputs):
-            outputs, _ = model_ref().stateless_call(trainable, non_trainable, inputs)
-            return outputs
-
-        def run(batch):
-            current = model_ref()
-            trainable = [v.value for v in current.trainable_variables]
-            non_trainable = [v.value for v in current.non_trainable_variables]
-            return _to_numpy(pure(trainable, non_trainable, batch), np.asarray)
-
-        return run
-    return lambda batch: _to_numpy(  # other backends: eager
-        model_ref()(batch, training=False), keras.ops.convert_to_numpy
-    )
-
-
-def compiled_call(model):
-    """The cached compiled call of ``model``; it always reads the model's current weights."""
+    Keras compiles it once per model (a ``tf.function`` or ``jax.jit``);
+    ``benchmarks/decode_call.py`` measured it against a hand-written compiled call.
+    """
     import keras
 
     if not isinstance(model, keras.Model):
         raise TypeError(f"expected a Keras model (e.g. vae.decoder), got {type(model).__name__}.")
-    if model not in _COMPILED:
-        _COMPILED[model] = _compile(model)
-    return _COMPILED[model]
+    return model.predict_on_batch
 
 
 def latent_dim_of(decoder) -> int:
@@ -86,32 +41,42 @@ def latent_dim_of(decoder) -> int:
 def decoder_function(decoder):
     """NumPy (N, latent_dim) → NumPy (N, 28, 28, 1): how widgets and :func:`decode` decode."""
     latent_dim_of(decoder)
-    return decoder if not hasattr(decoder, "inputs") else compiled_call(decoder)
+    return decoder if not hasattr(decoder, "inputs") else keras_call(decoder)
 
 
 def _in_batches(run, inputs, batch_size: int):
     """``run`` over ``inputs`` in slices of ``batch_size``, outputs joined back together."""
+    batch_size = positive_int(batch_size, "batch_size")
     parts = [run(inputs[i : i + batch_size]) for i in range(0, len(inputs), batch_size)]
-    if isinstance(parts[0], list):
+    if isinstance(parts[0], (list, tuple)):
         return [np.concatenate([part[k] for part in parts]) for k in range(len(parts[0]))]
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
-def decode(decoder, z, batch_size: int = 4096) -> np.ndarray:
-    """Decode latent points ``z`` (N, latent_dim) to images (N, 28, 28, 1) in [0, 1]."""
+def decode(decoder, z, batch_size: int = DECODE_BATCH_SIZE) -> np.ndarray:
+    """Decode latent points ``z`` (N, latent_dim) to images (N, 28, 28, 1) in [0, 1].
+
+    ``batch_size`` points per call: larger batches only grow the backend's scratch memory
+    (see ``DECODE_BATCH_SIZE`` in :mod:`vaelab.defaults`).
+    """
     z = as_latent(z, latent_dim_of(decoder))
     return _in_batches(decoder_function(decoder), z, batch_size)
 
 
 def encode(encoder, x, batch_size: int = 1000):
-    """Encode images ``x`` to ``(z_mean, z_log_var)`` NumPy arrays, batch by batch."""
-    z_mean, z_log_var = _in_batches(compiled_call(encoder), np.asarray(x, np.float32), batch_size)
+    """Encode images ``x`` to ``(z_mean, z_log_var)`` NumPy arrays, batch by batch; notebook 02.
+
+    ``x`` is checked like every image input of vaelab: uint8 grey levels are divided by 255
+    (with a notice), a missing channel axis is added, anything else out of [0, 1] is an error.
+    """
+    run = keras_call(encoder)
+    z_mean, z_log_var = _in_batches(run, as_images(x, "x"), batch_size)
     return z_mean, z_log_var
 
 
 def encode_means(model, x) -> np.ndarray:
     """The code of each image: ``z_mean`` for a VAE, ``z`` for a plain autoencoder."""
-    codes = _in_batches(compiled_call(model.encoder), as_images(x, "x"), 1000)
+    codes = _in_batches(keras_call(model.encoder), as_images(x, "x"), 1000)
     return codes[0] if isinstance(codes, list) else codes
 
 

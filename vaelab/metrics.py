@@ -24,9 +24,6 @@ from vaelab.defaults import IMAGE_SHAPE
 from vaelab.latent import decode, encode
 
 EPSILON = 1e-7  # Keras clips probabilities to [EPSILON, 1 - EPSILON] in its BCE
-#: Points per decoder call on the likelihood grids: larger batches only grow TensorFlow's
-#: scratch memory (700 MB at 4,096 points), not the speed.
-DECODE_BATCH = 512
 
 
 def bernoulli_log_likelihood(x, probabilities):
@@ -55,8 +52,8 @@ def elbo_terms(vae, x, seed: int = 0, batch_size: int = 500) -> dict:
 
     ε comes from ``numpy.random.default_rng(seed)``, so the result is the same
     on every run and every backend. σ is the model's own (exp(½ z_log_var), or
-    exp(z_log_var) for the chapter replica), and the KL is that of the Gaussian
-    actually sampled, so the result is a true bound for the replica too.
+    exp(z_log_var) with the chapter's ``"sigma"`` bug), and the KL is that of the Gaussian
+    actually sampled, so the result is a true bound for the chapter's model too.
     """
     encoder, decoder = _model_parts(vae)
     x = as_images(x, "x")
@@ -137,7 +134,7 @@ class PriorGrid:
         self.offset = np.empty(len(self.points))
         for start in range(0, len(self.points), 4096):
             part = slice(start, start + 4096)
-            probabilities = decode(decoder, self.points[part], DECODE_BATCH)
+            probabilities = decode(decoder, self.points[part])
             self.slope[part], self.offset[part] = _pixel_tables(probabilities)
 
     def log_joint(self, x, chunk: int = 8192) -> np.ndarray:
@@ -172,7 +169,7 @@ def _two_dimensional(vae, x, prior_grid, grid_size, width, block: int = 16, keep
     for start in range(0, len(x), block):
         chunk = range(start, min(start + block, len(x)))
         boxes = [_posterior_box(z_mean[i], sigma[i], grid_size, width) for i in chunk]
-        decoded = decode(decoder, np.concatenate([z for z, _ in boxes]), DECODE_BATCH)
+        decoded = decode(decoder, np.concatenate([z for z, _ in boxes]))
         log_joint_grid = prior_grid.log_joint(x[chunk.start : chunk.stop])
         if keep_grid:
             rows.extend(log_joint_grid)

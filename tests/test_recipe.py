@@ -1,11 +1,13 @@
 """The training recipe's invariants (its timings live in benchmarks/, not here)."""
 
 import inspect
+import json
+from pathlib import Path
 
 import keras
 import numpy as np
 
-from vaelab import defaults, training
+from vaelab import defaults, models, training
 from vaelab.metrics import neg_elbo
 from vaelab.models import build_vae
 
@@ -18,7 +20,7 @@ def test_defaults_beat_the_chapter_recipe_on_the_same_small_budget(mnist):
     training.train(vae, x_train[:2000], num_epochs=2, verbose=0)
     ours = neg_elbo(vae, x_test[:1000])
     keras.utils.set_random_seed(0)
-    chapter = build_vae(chapter_replica=True, seed=0)
+    chapter = build_vae(bugs=models.CHAPTER_BUGS, seed=0)
     training.train(
         chapter,
         x_train[:2000],
@@ -42,7 +44,7 @@ def test_the_defaults_are_the_benchmarked_recipe():
     optimizer = build_vae().optimizer
     assert isinstance(optimizer, keras.optimizers.RMSprop)
     assert np.isclose(float(optimizer.learning_rate.numpy()), defaults.DEFAULT_LEARNING_RATE)
-    chapter = build_vae(chapter_replica=True).optimizer
+    chapter = build_vae(bugs=models.CHAPTER_BUGS).optimizer
     assert np.isclose(float(chapter.learning_rate.numpy()), defaults.CHAPTER_LEARNING_RATE)
 
 
@@ -103,9 +105,8 @@ def test_the_schedule_runs_inside_the_optimizer_with_no_per_batch_hook(mnist):
     assert np.isclose(float(schedule(50)), 2e-3)
     # vaelab's own callbacks act once an epoch, never per batch (a per-batch hook makes Keras
     # wait for every step).
-    for callback in (training.RestoreOnNaN, training.BestWeightsCheckpoint):
-        for hook in ("on_train_batch_begin", "on_train_batch_end", "on_batch_end"):
-            assert getattr(callback, hook) is getattr(keras.callbacks.Callback, hook)
+    for hook in ("on_train_batch_begin", "on_train_batch_end", "on_batch_end"):
+        assert getattr(training.RestoreOnNaN, hook) is getattr(keras.callbacks.Callback, hook)
 
 
 def test_each_call_starts_a_fresh_optimizer_of_the_same_kind(mnist):
@@ -126,3 +127,53 @@ def test_each_call_starts_a_fresh_optimizer_of_the_same_kind(mnist):
     )
     assert int(vae.optimizer.iterations.numpy()) == 10
     assert np.isclose(float(vae.optimizer.learning_rate.numpy()), 5e-4)
+
+
+CONTROL = ("\x08", "\x1b[")  # a terminal bar's backspaces and ANSI codes
+
+
+def _output_texts(notebook):
+    """Every text a notebook's outputs hold: streams, tracebacks and each MIME type's data."""
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            yield cell, output.get("text", "")
+            yield cell, "\n".join(output.get("traceback", []))
+            for value in output.get("data", {}).values():
+                yield cell, value if isinstance(value, str) else json.dumps(value)
+
+
+def test_training_in_a_notebook_shows_progress_without_control_characters(mnist, tmp_path):
+    """train() in a kernel: a tqdm widget whose saved text is its final state, no terminal bar;
+    notebook 02's own ``fit(..., verbose=2)`` prints no control characters either."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    cells = [
+        "import vaelab\n"
+        "(x, _), _ = vaelab.load_mnist('bundled', verbose=False)\n"
+        "vae = vaelab.build_vae(seed=0)\n"
+        "history = vaelab.train(vae, x[:96], num_epochs=2, batch_size=32)",
+        "vae.fit(x[:64], epochs=1, batch_size=32, verbose=2);",
+    ]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(notebook, timeout=300, kernel_name="python3").execute()
+    nbformat.write(notebook, tmp_path / "trained.ipynb")  # to look at when this fails
+    for cell, text in _output_texts(notebook):
+        assert not any(c in text for c in CONTROL), (cell.source[-40:], text[:300])
+    training_outputs = notebook.cells[0].outputs
+    assert any(
+        "application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in training_outputs
+    )
+    plain = [o["data"].get("text/plain", "") for o in training_outputs if "data" in o]
+    assert any("2/2" in text and "100%" in text for text in plain), plain  # the final state
+    assert "2/2 - " in "".join(o.get("text", "") for o in notebook.cells[1].outputs)
+
+
+def test_no_stored_notebook_holds_terminal_control_characters():
+    import nbformat
+
+    paths = sorted(Path(__file__).resolve().parents[1].glob("notebooks/**/*.ipynb"))
+    assert paths
+    for path in paths:
+        for cell, text in _output_texts(nbformat.read(path, as_version=4)):
+            assert not any(c in text for c in CONTROL), (path.name, cell.source[:60])

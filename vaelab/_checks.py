@@ -37,6 +37,20 @@ def non_negative_float(value, name: str) -> float:
     return value
 
 
+def between_zero_and_one(value, name: str) -> float:
+    """Return ``value`` as a float, or raise if it is not a number strictly between 0 and 1.
+
+    Any real number counts, NumPy scalars (``np.float32(1e-3)``) included.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{name} must be a number between 0 and 1, got {value!r} ({type(value).__name__})."
+        )
+    if not 0.0 < float(value) < 1.0:
+        raise ValueError(f"{name} must lie strictly between 0 and 1, got {value!r}.")
+    return float(value)
+
+
 def as_images(x, name: str = "x", image_shape=IMAGE_SHAPE, notify: bool = True) -> np.ndarray:
     """Return ``x`` as float32 images of shape ``(N, *image_shape)`` in [0, 1].
 

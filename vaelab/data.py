@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vaelab._checks import as_images, as_labels, existing_file
+from vaelab._checks import as_images, as_labels, between_zero_and_one, existing_file
 
 #: Where Keras downloads MNIST and Fashion-MNIST from (only used to probe the network).
 KERAS_DATA_HOST = "storage.googleapis.com"
@@ -36,8 +36,7 @@ def binarize(x, threshold: float = 0.5) -> np.ndarray:
     is a true −log p(x | z) and its floor is 0; on grey levels it is neither (see
     :func:`vaelab.metrics.bce_floor`).
     """
-    if not 0.0 < float(threshold) < 1.0:
-        raise ValueError(f"threshold must lie strictly between 0 and 1, got {threshold!r}.")
+    threshold = between_zero_and_one(threshold, "threshold")
     return (as_images(x, "x") > threshold).astype(np.float32)
 
 

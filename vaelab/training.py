@@ -3,7 +3,8 @@
 Introduced in notebook 02. Keras does the computing: the learning-rate schedule is a
 ``keras.optimizers.schedules.CosineDecay`` with a linear warm-up, evaluated inside the compiled
 step. vaelab adds only what Keras lacks: input checks, seeding, a NaN check that puts back the
-last good weights, Ctrl-C that keeps the weights, and checkpoints written atomically.
+last good weights, Ctrl-C that keeps the weights, and in a notebook a progress bar that is a
+widget (tqdm's ``TqdmCallback``), not a terminal bar's backspaces and colour codes.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import threading
 
 import keras
 
-from vaelab._checks import as_images, positive_int
+from vaelab._checks import as_images, between_zero_and_one, positive_int
 from vaelab.defaults import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_LEARNING_RATE,
@@ -24,7 +25,6 @@ from vaelab.defaults import (
     MIN_WARMUP_STEPS,
     WARMUP_FRACTION,
 )
-from vaelab.io import atomic_path
 
 
 def warmup_cosine(peak: float, total_steps: int):
@@ -67,26 +67,6 @@ class RestoreOnNaN(keras.callbacks.Callback):
         )
 
 
-class BestWeightsCheckpoint(keras.callbacks.Callback):
-    """Keep the best weights so far in ``directory/best.weights.h5``, written atomically.
-
-    Keras's ``ModelCheckpoint`` writes in place: a run stopped mid-write leaves a broken file.
-    """
-
-    def __init__(self, directory, monitor: str = "val_loss"):
-        super().__init__()
-        self.path = f"{directory}/best.weights.h5"
-        self.monitor = monitor
-        self.best = math.inf
-
-    def on_epoch_end(self, epoch, logs=None):
-        value = (logs or {}).get(self.monitor, (logs or {}).get("loss"))
-        if value is not None and math.isfinite(float(value)) and float(value) < self.best:
-            self.best = float(value)
-            with atomic_path(self.path) as tmp:
-                self.model.save_weights(tmp)
-
-
 class _StopOnCtrlC:
     """Context: the first Ctrl-C (or "interrupt kernel") ends training after the current batch;
     a second one interrupts at once.
@@ -118,6 +98,40 @@ class _StopOnCtrlC:
         return False
 
 
+def in_notebook_kernel() -> bool:
+    """True inside a Jupyter kernel (a notebook, Voilà), False in a terminal or a script."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "kernel", None) is not None
+
+
+def notebook_progress(num_epochs: int, num_samples: int, batch_size: int):
+    """tqdm's ``TqdmCallback`` as ipywidgets: a bar for the epochs, a passing one for the batches.
+
+    Keras' own bar redraws itself with backspaces and ANSI colour codes: in a saved or exported
+    notebook those stay as rows of boxes. A widget has none; and each bar's saved plain-text
+    output is rewritten with its final state when it closes (a passing bar's with nothing), so
+    a notebook saved without widget state, or exported, still says how far training went.
+    """
+    from IPython.display import display
+    from tqdm.keras import TqdmCallback
+    from tqdm.notebook import tqdm as notebook_tqdm
+
+    class Bar(notebook_tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, display=False, **kwargs)
+            self.handle = display(self.container, display_id=True)
+
+        def close(self):
+            if self.disable:  # closed already (tqdm closes again when collected)
+                return
+            super().close()
+            final = self.container if self.leave else {"text/plain": ""}
+            self.handle.update(final, raw=not self.leave)
+
+    return TqdmCallback(num_epochs, num_samples, batch_size, tqdm_class=Bar)
+
+
 def _with_schedule(optimizer, learning_rate):
     """A fresh optimizer of the same kind and settings, with ``learning_rate`` (a schedule)."""
     config = {**optimizer.get_config(), "learning_rate": learning_rate}
@@ -133,7 +147,6 @@ def train(
     seed: int = 0,
     callbacks=None,
     verbose="auto",
-    checkpoint_dir=None,
     learning_rate: float = DEFAULT_LEARNING_RATE,
     schedule: str = DEFAULT_SCHEDULE,
 ):
@@ -145,14 +158,15 @@ def train(
     ``x_train`` (and ``validation_data``: images, or an ``(x, y)`` pair) are images of shape
     (N, 28, 28, 1) in [0, 1]; uint8 or a missing channel axis is converted with a notice.
     ``seed`` seeds Python, NumPy and the backend: the same seed gives the same weights on CPU.
-    ``verbose``: "auto" shows a progress bar when interactive, 0 is quiet, 2 a line per epoch.
+    ``verbose``: "auto" shows a progress bar when interactive (in a notebook, tqdm widgets; in
+    a terminal, Keras' bar) and a line per epoch otherwise; 0 is quiet, 1 Keras' bar, 2 a line
+    per epoch.
 
     Each call trains with a fresh optimizer of the model's kind whose rate follows
     ``schedule``: "warmup_cosine" (warm-up to ``learning_rate``, then cosine decay to 0 over
     this call's steps) or "constant". On a NaN/inf loss, training stops and the last good
     weights come back. Ctrl-C stops after the current batch and keeps the weights; the history
-    then has ``interrupted = True``. ``checkpoint_dir`` keeps the best weights in
-    ``best.weights.h5`` there. Why these defaults: ``benchmarks/README.md``.
+    then has ``interrupted = True``. Why these defaults: ``benchmarks/README.md``.
     """
     if not isinstance(vae, keras.Model) or not hasattr(vae, "encoder"):
         raise TypeError(
@@ -174,10 +188,7 @@ def train(
         validation_data = (x_val,) if targets is None else (x_val, x_val)
     if schedule not in ("warmup_cosine", "constant"):
         raise ValueError(f"schedule must be 'warmup_cosine' or 'constant', got {schedule!r}.")
-    if isinstance(learning_rate, bool) or not (
-        isinstance(learning_rate, (int, float)) and 0 < learning_rate < 1
-    ):
-        raise ValueError(f"learning_rate must be a number between 0 and 1, got {learning_rate!r}.")
+    learning_rate = between_zero_and_one(learning_rate, "learning_rate")
     keras.utils.set_random_seed(int(seed))
 
     if schedule == "warmup_cosine":
@@ -189,12 +200,12 @@ def train(
         steps_per_execution=vae.steps_per_execution,
         jit_compile=vae.jit_compile,
     )
-    restore = RestoreOnNaN()
-    all_callbacks = [restore, *(callbacks or [])]
-    if checkpoint_dir is not None:
-        all_callbacks.append(BestWeightsCheckpoint(checkpoint_dir))
-    if verbose == "auto":
-        verbose = 1 if sys.stdout.isatty() or "ipykernel" in sys.modules else 2
+    all_callbacks = [RestoreOnNaN(), *(callbacks or [])]
+    if verbose == "auto" and in_notebook_kernel():
+        all_callbacks.append(notebook_progress(num_epochs, len(x_train), batch_size))
+        verbose = 0
+    elif verbose == "auto":
+        verbose = 1 if sys.stdout.isatty() else 2
     history = keras.callbacks.History()
     try:
         with _StopOnCtrlC(vae) as ctrl_c:

@@ -169,7 +169,7 @@ def test_save_and_load_round_trip(tmp_path, pretrained, mnist):
     loaded.fit(x_test[:64], epochs=1, batch_size=32, verbose=0)
 
 
-def test_chapter_replica_reproduces_the_chapter_formula(rng):
+def test_the_chapters_model_reproduces_the_chapter_formula(rng):
     x = rng.uniform(size=(6, 28, 28, 1)).astype("float32")
     p = rng.uniform(0.05, 0.95, size=(6, 28, 28, 1)).astype("float32")
     z_mean = rng.normal(size=(6, 2)).astype("float32")
@@ -182,7 +182,7 @@ def test_chapter_replica_reproduces_the_chapter_formula(rng):
     # effective KL weight against the summed BCE: 784 * 5e-4 at latent_dim=2
     kl = 0.5 * np.sum(np.exp(z_log_var) + z_mean**2 - 1 - z_log_var, axis=1)
     assert got * 784 == pytest.approx(784 * pixel_mean_bce + 784 * 5e-4 * np.mean(kl), rel=1e-4)
-    replica = build_vae(chapter_replica=True)
+    replica = build_vae(bugs=models.CHAPTER_BUGS)
     assert replica.sampler.log_var_scale == 1.0 and build_vae().sampler.log_var_scale == 0.5
     assert isinstance(replica.optimizer, keras.optimizers.RMSprop)
 
@@ -220,7 +220,6 @@ def test_builders_reject_bad_arguments():
 def test_the_chapters_bugs_one_at_a_time(bugs, scale, chapter_loss_used, x_small, tmp_path):
     vae = build_vae(bugs=bugs, seed=0)
     assert vae.sampler.log_var_scale == scale and vae.bugs == bugs
-    assert vae.chapter_replica == (len(bugs) == 2)
     loss = float(vae.compute_loss(x=x_small[:32], y_pred=vae(x_small[:32])))
     # the chapter's loss is a per-pixel mean (≈ 0.7 untrained), the ELBO a sum (≈ 543)
     assert (loss < 1.0) if chapter_loss_used else (400 < loss < 700)
@@ -233,7 +232,7 @@ def test_unknown_bugs_are_named():
     with pytest.raises(ValueError, match="'sigmas'"):
         build_vae(bugs=("sigmas",))
     assert build_vae(bugs="sigma").bugs == ("sigma",)
-    assert build_vae(chapter_replica=True).bugs == ("sigma", "kl_weight")
+    assert build_vae(bugs=("kl_weight", "sigma")).bugs == models.CHAPTER_BUGS
 
 
 def test_train_takes_the_plain_autoencoder_with_the_same_recipe(x_small):

@@ -1,6 +1,8 @@
-"""Files written whole or not at all: models, checkpoints, metrics, benchmark results.
+"""Files written whole or not at all: models, metrics, exports, benchmark results.
 
-Introduced with training in notebook 02 (checkpoints); tools and benchmarks use it too.
+No notebook uses it: the command line (``vaelab train`` saves its model, history and metrics,
+``vaelab manifold`` its figure), the explorer app's exports (:mod:`vaelab.app`), ``tools/`` and
+``benchmarks/`` do.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Introduced in notebook 02, which writes out the encoder and has the learner write the sampling
 step, the two losses, the decoder and the model (exercises checked against this module); later
 notebooks import the same pieces from here. Notebook 01 introduces :func:`build_autoencoder`,
-notebook 03 the chapter replica.
+notebook 03 the chapter's mistakes (``bugs=``).
 
 Glossary (the same names everywhere in the course):
 
@@ -92,7 +92,12 @@ def build_decoder(latent_dim: int = 2) -> keras.Model:
 
 @keras.saving.register_keras_serializable(package="vaelab")
 def reconstruction_loss(x, reconstruction):
-    """Binary cross-entropy summed over pixels: −log p(x|z) in nats, one value per image."""
+    """Binary cross-entropy summed over pixels, in BCE nats, one value per image.
+
+    The Bernoulli decoder's score of the pixels. On binary images it is −log p(x|z); on
+    grey-level MNIST it is not a log-likelihood of the image and never goes below
+    :func:`vaelab.metrics.bce_floor` (notebook 02 explains the difference).
+    """
     per_pixel = keras.losses.binary_crossentropy(
         x, reconstruction
     )  # mean over the channel axis (1)
@@ -124,8 +129,8 @@ def chapter_loss(x, reconstruction, z_mean, z_log_var):
 CHAPTER_BUGS = ("sigma", "kl_weight")
 
 
-def chapter_bugs(bugs, chapter_replica: bool = False) -> tuple:
-    """``bugs`` checked and in a fixed order; ``chapter_replica=True`` means both."""
+def chapter_bugs(bugs) -> tuple:
+    """``bugs`` checked and in a fixed order (``CHAPTER_BUGS`` is both: the chapter's model)."""
     if isinstance(bugs, str):
         bugs = (bugs,)
     unknown = sorted(set(bugs) - set(CHAPTER_BUGS))
@@ -133,8 +138,7 @@ def chapter_bugs(bugs, chapter_replica: bool = False) -> tuple:
         raise ValueError(
             f"Unknown bug {unknown[0]!r}: choose from {', '.join(map(repr, CHAPTER_BUGS))}."
         )
-    chosen = set(CHAPTER_BUGS) if chapter_replica else set(bugs)
-    return tuple(bug for bug in CHAPTER_BUGS if bug in chosen)
+    return tuple(bug for bug in CHAPTER_BUGS if bug in set(bugs))
 
 
 @keras.saving.register_keras_serializable(package="vaelab")
@@ -148,27 +152,17 @@ class VAE(keras.Model):
 
     which at ``beta=1`` is the negative ELBO. The metrics ``reconstruction_loss``
     and ``kl_loss`` are always in nats per image. ``bugs`` brings back the chapter's
-    mistakes for notebook 03, one at a time or both (``chapter_replica=True``): ``"sigma"``
+    mistakes for notebook 03, one at a time or both (``bugs=CHAPTER_BUGS``): ``"sigma"``
     samples with σ = exp(z_log_var), ``"kl_weight"`` trains on :func:`chapter_loss`. Never
     use them otherwise.
     """
 
-    def __init__(
-        self,
-        encoder,
-        decoder,
-        beta: float = 1.0,
-        chapter_replica: bool = False,
-        seed=None,
-        bugs=(),
-        **kwargs,
-    ):
+    def __init__(self, encoder, decoder, beta: float = 1.0, seed=None, bugs=(), **kwargs):
         super().__init__(**kwargs)
         self.encoder = encoder
         self.decoder = decoder
         self.beta = non_negative_float(beta, "beta")
-        self.bugs = chapter_bugs(bugs, chapter_replica)
-        self.chapter_replica = self.bugs == CHAPTER_BUGS
+        self.bugs = chapter_bugs(bugs)
         self.seed = seed
         self.latent_dim = int(encoder.outputs[0].shape[-1])
         self.sampler = Sampling(
@@ -218,24 +212,18 @@ class VAE(keras.Model):
 
 
 def build_vae(
-    latent_dim: int = 2,
-    beta: float = 1.0,
-    chapter_replica: bool = False,
-    seed=None,
-    compile: bool = True,
-    bugs=(),
+    latent_dim: int = 2, beta: float = 1.0, seed=None, compile: bool = True, bugs=()
 ) -> VAE:
     """The chapter's VAE, compiled and ready for :func:`vaelab.training.train`; notebook 02.
 
-    ``chapter_replica=True`` reproduces the chapter's σ and loss, ``bugs=("sigma",)`` or
-    ``bugs=("kl_weight",)`` one of them (notebook 03). ``compile=False`` leaves it uncompiled
-    (to load weights first; then call :func:`compile_vae`).
+    ``bugs=("sigma",)`` or ``bugs=("kl_weight",)`` brings back one of the chapter's mistakes,
+    ``bugs=CHAPTER_BUGS`` both: the chapter's σ and loss (notebook 03). ``compile=False``
+    leaves it uncompiled (to load weights first; then call :func:`compile_vae`).
     """
     vae = VAE(
         build_encoder(latent_dim),
         build_decoder(latent_dim),
         beta=beta,
-        chapter_replica=chapter_replica,
         bugs=bugs,
         seed=seed,
         name="vae",
@@ -244,11 +232,11 @@ def build_vae(
 
 
 def compile_vae(vae: VAE) -> VAE:
-    """Compile with RMSprop: at the chapter's rate for its replica, else at vaelab's peak rate.
+    """Compile with RMSprop: at the chapter's rate for its model (both bugs), else vaelab's peak.
 
     ``vaelab.training.train`` replaces the constant rate with its schedule while it trains.
     """
-    rate = CHAPTER_LEARNING_RATE if vae.chapter_replica else DEFAULT_LEARNING_RATE
+    rate = CHAPTER_LEARNING_RATE if vae.bugs == CHAPTER_BUGS else DEFAULT_LEARNING_RATE
     vae.compile(optimizer=keras.optimizers.RMSprop(learning_rate=rate))
     return vae
 
@@ -275,8 +263,10 @@ def build_autoencoder(latent_dim: int = 2) -> keras.Model:
 def load_weights(vae, path):
     """Load a ``.weights.h5`` file into ``vae``, with a clear error when it does not fit.
 
-    Introduced in notebook 02. Weights fit only a model of the same architecture and
-    ``latent_dim``; Keras's own message for a mismatch is a shape error deep in a stack.
+    For weights saved with ``vae.save_weights(...)``: :func:`load_vae` sends a user who gives
+    it such a file here (no notebook uses it). Weights fit only a model of the same
+    architecture and ``latent_dim``; Keras's own message for a mismatch is a shape error deep
+    in a stack.
     """
     path = existing_file(path, "weights file")
     if not path.name.endswith(".weights.h5"):

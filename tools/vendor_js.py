@@ -3,9 +3,10 @@
 ``tools/export_html.py`` writes an executed notebook as an HTML page whose widgets come alive
 from their saved state, with no kernel and no network. That page needs Jupyter's HTML widget
 manager (``@jupyter-widgets/html-manager``: ``embed-amd.js`` with ipywidgets' controls, BSD-3)
-and RequireJS (MIT), at the versions pinned in ``js/package.json`` and ``js/package-lock.json``.
-This script fetches the two packages with ``npm pack``, checks each tarball against the lock
-file's integrity hash, and copies the files used (and the licences) into ``js/vendor/``. Only
+and RequireJS (MIT), and for the course site MathJax (Apache-2.0), at the versions pinned
+in ``js/package.json`` and ``js/package-lock.json``. This script fetches the packages with
+``npm pack``, checks each tarball against the lock file's integrity hash, and copies the files
+used (and the licences) into ``js/vendor/``, beside ``LICENSES.md``, written by hand. Only
 whoever updates the pins needs node; the course's install paths never do.
 
     python tools/vendor_js.py
@@ -32,6 +33,16 @@ VENDOR = JS / "vendor"
 FILES = {
     "@jupyter-widgets/html-manager": ["dist/embed-amd.js", "dist/*.woff2", "package.json"],
     "requirejs": ["require.js", "package.json"],
+    # The course site's math (tools/build_site.py): TeX input, CommonHTML output with its fonts,
+    # and the TeX extensions MathJax loads on demand (\boldsymbol, ...).
+    "mathjax": [
+        "es5/tex-chtml.js",
+        "es5/output/chtml/fonts/woff-v2/*.woff",
+        "es5/input/tex/extensions/**/*.js",
+        "es5/ui/*.js",
+        "LICENSE",
+        "package.json",
+    ],
 }
 
 
@@ -39,9 +50,7 @@ def main() -> int:
     lock = json.loads((JS / "package-lock.json").read_text())["packages"]
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
-        if VENDOR.exists():
-            shutil.rmtree(VENDOR)
-        VENDOR.mkdir()
+        VENDOR.mkdir(exist_ok=True)  # LICENSES.md, written by hand, stays
         for name, patterns in FILES.items():
             entry = lock[f"node_modules/{name}"]
             spec = f"{name}@{entry['version']}"
@@ -54,6 +63,8 @@ def main() -> int:
             if digest.decode() != expected:
                 raise SystemExit(f"{spec}: the tarball does not match package-lock.json")
             target = VENDOR / name.split("/")[-1]
+            if target.exists():
+                shutil.rmtree(target)
             with tarfile.open(tarball) as archive:
                 archive.extractall(folder / target.name, filter="data")
             source = folder / target.name / "package"

@@ -1,6 +1,6 @@
 """The explorer app for a class: N viewers open it at once in headless Chromium.
 
-    python benchmarks/app_load.py --viewers 1 6 30 [--app litert|keras] [--preheat]
+    python benchmarks/app_load.py --viewers 1 6 30 [--app page|keras] [--preheat]
                                   [--out results_app_load.json]
 
 Per run, one standalone Voilà server serves a folder with the app and the bare-widget floor
@@ -17,9 +17,9 @@ Per run, one standalone Voilà server serves a folder with the app and the bare-
   open, and the same drag on the floor page afterwards.
 
 ``--app keras`` serves the app as it was before LiteRT (Keras decodes and encodes in the
-kernel); ``--app litert`` serves ``notebooks/explorer_app.ipynb``. ``--preheat`` starts Voilà
-with ``--preheat_kernel=True`` and a pool of N kernels for the app (none for the floor page),
-which run the app before anyone connects (the wait for that is reported apart); the pool
+kernel); ``--app page`` (the default) serves ``notebooks/explorer_app.ipynb``. ``--preheat``
+starts Voilà with ``--preheat_kernel=True`` and a pool of N kernels for the app (none for the
+floor page), which run the app before anyone connects (the wait for that is reported apart); the pool
 refills only after ``--fill-delay`` seconds, so that refills do not compete with the class
 arriving. The numbers are for this machine: the browser's N pages share its CPUs with the
 server and the kernels.
@@ -49,7 +49,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from vaelab.io import write_text_atomic  # noqa: E402
 
-#: The app before LiteRT, as notebooks/explorer_app.ipynb had it: Keras in the kernel.
+#: The app before LiteRT and page decoding, as explorer_app.ipynb had it: Keras in the kernel.
 KERAS_APP = """\
 import vaelab.data
 from vaelab.models import load_vae
@@ -85,7 +85,7 @@ def app_folder(kind: str) -> Path:
 
     folder = Path(tempfile.mkdtemp(prefix="vaelab-load-")) / "pages"
     folder.mkdir()
-    if kind == "litert":
+    if kind == "page":
         shutil.copy(ROOT / "notebooks" / "explorer_app.ipynb", folder / "app.ipynb")
     else:
         notebook = nbformat.v4.new_notebook()
@@ -239,7 +239,7 @@ def run(kind: str, viewers: int, preheat: bool, limit: float, fill_delay: float 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--viewers", type=int, nargs="+", default=[1, 6, 30])
-    parser.add_argument("--app", choices=("litert", "keras"), default="litert")
+    parser.add_argument("--app", choices=("page", "keras"), default="page")
     parser.add_argument("--preheat", action="store_true")
     parser.add_argument("--limit", type=float, default=180.0, help="seconds to wait for digits")
     parser.add_argument("--fill-delay", type=float, default=120.0, help="preheated pool refill")

@@ -41,10 +41,11 @@ def weights_path(name: str = "mnist") -> Path:
     return _directory() / f"{_checked(name)}.weights.h5"
 
 
-def litert_paths(name: str = "mnist") -> tuple[Path, Path]:
-    """The LiteRT decoder and the held-out codes (z₁, z₂, label per row) of model ``name``.
+def app_paths(name: str = "mnist") -> tuple[Path, Path]:
+    """The explorer app's files of model ``name``: its decoder as the page runs it, and the
+    held-out codes (z₁, z₂, label per row).
 
-    Made by ``tools/export_litert.py``; the explorer app (:mod:`vaelab.app`) reads them.
+    Made by ``tools/export_app.py``; the explorer app (:mod:`vaelab.app`) reads them.
     """
     base = _directory() / _checked(name)
-    return base.with_name(f"{name}.decoder.tflite"), base.with_name(f"{name}.codes.npy")
+    return base.with_name(f"{name}.page.npz"), base.with_name(f"{name}.codes.npy")

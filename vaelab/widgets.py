@@ -134,7 +134,8 @@ class PageDecoder:
     """A decoder as the page runs it: a chain of layers (``spec``) and their float32 weights.
 
     Made from a Keras decoder by :func:`page_decoder`, or read from a file without Keras (the
-    explorer app: :func:`vaelab.app.app_model`). ``latent_dim`` makes it a decoder to the widgets.
+    explorer app: :func:`vaelab.app.load_page_decoder`). ``latent_dim`` makes it a decoder to
+    the widgets.
     """
 
     spec: dict

@@ -8,5 +8,5 @@
 # %%
 from vaelab.app import explorer_app
 
-# The pretrained decoder runs in LiteRT: this page needs no TensorFlow (vaelab.app).
+# Your browser decodes the digit: this page needs no TensorFlow or Keras (vaelab.app).
 explorer_app()

@@ -116,29 +116,10 @@ ax.set_title(f"Decoded grid over [-{half_width:.1f}, {half_width:.1f}]²")
 ax.axis("off");
 
 # %% [markdown]
-# ## Exercise: halfway between two digits
+# ## Halfway between two digits
 #
-# Write `midpoint(code_a, code_b)`, the point halfway between two codes, and check it. Then decode
-# the midpoint between a *1* and a *0*: does the result look like a digit?
-
-# %%
-from vaelab.exercises import midpoint as q
-
-
-def midpoint(code_a, code_b):
-    # BEGIN SOLUTION
-    return (code_a + code_b) / 2
-    # END SOLUTION
-
-
-# %% tags=["nbval-check-output"]
-q.check(midpoint)
-# q.hint()      # stuck? a question to think about
-# q.solution()  # the answer
-
-# %% [markdown]
-# The cell below decodes the point halfway between the first *1* and the first *0* of the test
-# set. It computes the midpoint itself, so it runs whether or not your function is done yet.
+# Before you run the next cell, guess: the point halfway between the codes of a *1* and a *0*,
+# decoded, will it look like a digit? The cell decodes it.
 
 # %%
 one, zero = codes[np.flatnonzero(y_test == 1)[0]], codes[np.flatnonzero(y_test == 0)[0]]
@@ -255,7 +236,7 @@ for ax, (name, model) in zip(axes, models.items()):
 # %% [markdown]
 # ## The same midpoints
 #
-# Finally, the midpoint test from the exercise above, for four pairs of test digits and all three
+# Finally, the midpoint test from above, for four pairs of test digits and all three
 # models. A model whose space has no holes should draw something digit-like halfway.
 
 # %%

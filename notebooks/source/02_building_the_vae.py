@@ -157,14 +157,14 @@ for n in (10, 100, NUM_DRAWS):
 # The same digit as above, with the trained model's encoder choosing where to draw:
 
 # %%
-z_mean, z_log_var = vaelab.encode(trained.encoder, x)
-sigma = np.exp(0.5 * z_log_var)
-kl_x = 0.5 * np.sum(sigma**2 + z_mean**2 - 1 - np.log(sigma**2))
-print(f"q(z | x): μ = {np.round(z_mean[0], 2)}, σ = {np.round(sigma[0], 3)};  KL = {kl_x:.2f} nats")
+mu_x, log_var_x = vaelab.encode(trained.encoder, x)
+sigma_x = np.exp(0.5 * log_var_x)
+kl_x = 0.5 * np.sum(sigma_x**2 + mu_x**2 - 1 - np.log(sigma_x**2))
+print(f"q(z | x): μ = {np.round(mu_x[0], 2)}, σ = {np.round(sigma_x[0], 3)};  KL = {kl_x:.2f} nats")
 for n in (1, 10, 1_000):
     estimates = []
     for seed in range(4):
-        z = z_mean + sigma * np.random.default_rng(seed).standard_normal((n, 2))
+        z = mu_x + sigma_x * np.random.default_rng(seed).standard_normal((n, 2))
         probabilities = vaelab.decode(trained.decoder, z.astype("float32"))[:, None]
         estimates.append(bernoulli_log_likelihood(x, probabilities).mean() - kl_x)
     print(f"{n:5,d} draws from q: ELBO ≈ {np.round(estimates, 1)} nats")
@@ -267,25 +267,48 @@ print("vaelab encoder:", f"{vaelab.build_encoder(latent_dim).count_params():,}",
 # layers. In Keras the sampling step is a layer too, `vaelab.Sampling`: your `sample`, with ε
 # drawn from a seeded `keras.random.SeedGenerator`.
 #
-# ### Exercise: write the KL term
+# ### Exercise: the KL by sampling
 #
-# `kl(z_mean, z_log_var)` should return one KL value per image (sum over the latent axis), in
-# nats, with NumPy.
+# The KL has a closed form (section 3), but it is also an average, KL(q ‖ p) =
+# E_q[log q(z) − log p(z)], and can be estimated by sampling like the reconstruction term. Write
+# `kl_estimate(z_mean, z_log_var, epsilon)`: for codes of shape (images, dimensions) and noise
+# `epsilon` of shape (draws, images, dimensions), the Monte Carlo estimate of each image's KL.
+# (`scipy.stats.norm.logpdf(z, loc, scale)` is the log density of a Gaussian.)
 
 # %%
-from vaelab.exercises import kl as q
+from scipy.stats import norm
+
+from vaelab.exercises import kl_estimate as q
 
 
-def kl(z_mean, z_log_var):
+def kl_estimate(z_mean, z_log_var, epsilon):
     # BEGIN SOLUTION
-    return 0.5 * np.sum(np.exp(z_log_var) + z_mean**2 - 1.0 - z_log_var, axis=1)
+    sigma = np.exp(0.5 * z_log_var)
+    z = z_mean + sigma * epsilon
+    log_ratio = norm.logpdf(z, z_mean, sigma) - norm.logpdf(z)
+    return log_ratio.sum(axis=-1).mean(axis=0)
     # END SOLUTION
 
 
 # %% tags=["nbval-check-output"]
-q.check(kl)
-# q.hint()      # stuck? a question to think about
+q.check(kl_estimate)
+# q.hint()      # stuck? a question to think about; q.hint(2), q.hint(3) say more
 # q.solution()  # the answer
+
+# %% [markdown]
+# The estimate for the first test digit as the draws grow (computed here, whether or not your
+# function is done), against the closed form: it wanders, then settles.
+
+# %%
+draws = np.arange(1, 20_001)
+epsilon = np.random.default_rng(2).standard_normal((len(draws), 2))
+z = mu_x[0] + sigma_x[0] * epsilon
+log_ratio = np.sum(norm.logpdf(z, mu_x[0], sigma_x[0]) - norm.logpdf(z), axis=1)
+fig, ax = plt.subplots(figsize=(6.5, 2.8), layout="constrained")
+ax.plot(draws, np.cumsum(log_ratio) / draws, label="Monte Carlo estimate")
+ax.axhline(kl_x, color="black", ls="--", label=f"closed form, {kl_x:.2f} nats")
+ax.set(xscale="log", xlabel="draws from q", ylabel="KL, nats", title="KL(q ‖ p) by sampling")
+ax.legend();
 
 # %% [markdown]
 # ### Exercise: the reconstruction loss in Keras
@@ -355,8 +378,8 @@ q.check(build_my_decoder)
 # ### Exercise: write the model
 #
 # Complete `MyVAE.compute_loss`. Use `self.sampler` (a `vaelab.Sampling` layer), `self.decoder`,
-# and the two losses (`vaelab.reconstruction_loss` and `vaelab.kl_divergence` are the Keras
-# versions of yours).
+# and the two losses: `vaelab.reconstruction_loss`, the Keras version of yours, and
+# `vaelab.kl_divergence`, the closed-form KL of section 3 in Keras.
 
 # %%
 from vaelab.exercises import model as q
@@ -428,11 +451,7 @@ print(f"784 ln 2 = {784 * np.log(2):.0f} nats;  untrained: {neg_elbo(vae, x_test
 history = train(vae, x_train, validation_data=x_test, num_epochs=NUM_EPOCHS,
                 callbacks=[live_history_plot()])
 
-# %% [markdown]
-# A trained model saves to one `.keras` file and loads back with `vaelab.load_vae`, which keeps
-# Keras's `safe_mode` on:
-
-# %%
+# A trained model saves to one .keras file and loads back with vaelab.load_vae (safe_mode on).
 import tempfile
 from pathlib import Path
 
@@ -451,7 +470,7 @@ print("same decoder output:", np.array_equal(again.decoder(origin), vae.decoder(
 #   the true posterior; estimated it with one draw of z.
 # - Measured why the gradient uses z = μ + σ ε: the score function is unbiased too, but its
 #   variance is far larger.
-# - Wrote the sampling step, the KL, the reconstruction loss, the decoder and the model
-#   yourself, checked each against `vaelab`, and trained the VAE.
+# - Wrote the sampling step, a Monte Carlo KL, the reconstruction loss, the decoder and the
+#   model yourself, checked each against `vaelab`, and trained the VAE.
 # - Next, *Evaluating the VAE*: what its score in nats means, its true log p(x), and the true
 #   posterior beside the encoder's guess.

@@ -171,6 +171,43 @@ print(f"log p(x) = {log_px.mean():.1f} nats;  ELBO = {elbo:.1f} nats;  "
       f"gap = {log_px.mean() - elbo:.1f} nats")
 
 # %% [markdown]
+# ### Exercise: log p(x) by quadrature
+#
+# Build the integral yourself. Write `log_px_by_grid(log_px_given_z, z, spacing)`: given
+# log p(x | z) of one digit at every point of an evenly spaced 2-D grid (`z`, one point per row,
+# `spacing` apart on both axes), return log p(x). Mind the sizes: p(x | z) is around e⁻¹⁵⁰ here.
+
+# %%
+from scipy.special import logsumexp
+
+from vaelab.exercises import quadrature as q
+
+
+def log_px_by_grid(log_px_given_z, z, spacing):
+    # BEGIN SOLUTION
+    log_prior = -0.5 * np.sum(z**2, axis=1) - np.log(2 * np.pi)
+    return logsumexp(log_px_given_z + log_prior) + 2 * np.log(spacing)
+    # END SOLUTION
+
+
+# %% tags=["nbval-check-output"]
+q.check(log_px_by_grid)
+# q.hint()      # stuck? a question to think about; q.hint(2), q.hint(3) say more
+# q.solution()  # the answer
+
+# %% [markdown]
+# Your function on the first test digit, over the prior grid alone, beside `log_likelihood`
+# (which also adds a finer grid around q(z | x)): the two should agree to a few hundredths.
+
+# %%
+x = x_test[:1]
+log_px_given_z = prior_grid.log_joint(x)[0] - prior_grid.log_prior
+spacing = prior_grid.values[1] - prior_grid.values[0]
+mine = log_px_by_grid(log_px_given_z, prior_grid.points.astype("float64"), spacing)
+print("yours:         ", "not written yet" if mine is None else f"{float(mine):.2f} nats")
+print(f"log_likelihood: {log_likelihood(vae, x, prior_grid=prior_grid):.2f} nats")
+
+# %% [markdown]
 # ## 4. The true posterior
 #
 # With the same grid we can draw the true posterior p(z | x) = p(x | z) p(z) / p(x) of one image

@@ -1,17 +1,16 @@
 # %% [markdown]
 # # 3 · Spot the bug
 #
-# The chapter this course follows has two mistakes in its VAE, and its model still trains and
-# still draws a nice digit map. That is what makes them worth studying: a VAE with a wrong loss
-# does not crash, it quietly becomes a different model. Here we put the chapter's version and the
-# correct one side by side.
+# The chapter this course follows trains its VAE and draws a fine digit map, yet its program
+# departs from the ELBO in two places. A VAE with a wrong loss does not crash: it quietly becomes
+# a different model. Your job in this notebook is a reviewer's: read the program, find the two
+# places, fix them, and then measure what each one changed.
 #
 # ## What you'll learn
 #
-# - **Bug 1, the sampling:** the chapter draws z = μ + exp(z_log_var) · ε. What should σ be?
-# - **Bug 2, the KL weight:** the chapter adds 5e-4 × (a mean of the KL integrand) to a *per-pixel
-#   mean* cross-entropy. What weight does that give the KL, compared to the ELBO?
-# - what each bug changes in the loss, the latent space and the samples.
+# - to read a VAE program against its formulas: the sampling step and the loss;
+# - to fix what you find, checked by running your functions against correct ones;
+# - what each mistake changes: four models trained alike, one ruler, the chapter's own number.
 
 # %%
 import os
@@ -38,7 +37,93 @@ from vaelab.training import train
 x_train = x_train[:NUM_IMAGES]
 
 # %% [markdown]
-# ## Bug 1: σ = exp(z_log_var)
+# ## 1. The chapter's program
+#
+# Below is our replica of the two functions of the chapter's program that decide what the model
+# learns: how it draws z, and its loss. It is our own code, in NumPy, with the same arithmetic as
+# the book's; the encoder and the decoder are the ones you built in *Building the VAE*. Read it
+# line by line against that notebook's formulas:
+#
+# - z = μ + σ · ε, where the encoder's `z_log_var` is log σ², and ε ~ N(0, 1);
+# - the loss per image is the negative ELBO: the binary cross-entropy *summed* over the 784
+#   pixels, plus KL = ½ Σ_j (σ_j² + μ_j² − 1 − log σ_j²), *summed* over the latent dimensions.
+#
+# The cell runs both functions on made-up values. Nothing in its output looks wrong: that is
+# the point.
+
+# %%
+def chapter_sample(z_mean, z_log_var, epsilon):
+    return z_mean + np.exp(z_log_var) * epsilon
+
+
+def chapter_loss_replica(x, decoded, z_mean, z_log_var):
+    """x, decoded: (batch, 28, 28, 1) grey levels and probabilities; z_*: (batch, latent_dim)."""
+    p = np.clip(decoded, 1e-7, 1 - 1e-7)
+    cross_entropy = -np.mean(x * np.log(p) + (1 - x) * np.log(1 - p))
+    kl = -5e-4 * np.mean(1 + z_log_var - z_mean**2 - np.exp(z_log_var), axis=-1)
+    return np.mean(cross_entropy + kl)
+
+
+rng = np.random.default_rng(0)
+x = rng.uniform(size=(8, 28, 28, 1))
+decoded = rng.uniform(0.05, 0.95, size=(8, 28, 28, 1))
+mu, log_var = rng.normal(size=(8, 2)), rng.normal(size=(8, 2))
+print("z:", np.round(chapter_sample(mu, log_var, rng.normal(size=(8, 2)))[0], 3))
+print("loss:", round(float(chapter_loss_replica(x, decoded, mu, log_var)), 4))
+
+# %% [markdown]
+# ### Exercise: fix the sampling step
+#
+# Write `fixed_sample(z_mean, z_log_var, epsilon)`: `chapter_sample` as it should have been.
+# The check runs your function on random values against a correct one.
+
+# %%
+from vaelab.exercises import fixed_sample as q
+
+
+def fixed_sample(z_mean, z_log_var, epsilon):
+    # BEGIN SOLUTION
+    return z_mean + np.exp(0.5 * z_log_var) * epsilon
+    # END SOLUTION
+
+
+# %% tags=["nbval-check-output"]
+q.check(fixed_sample)
+# q.hint()      # stuck? a question to think about; q.hint(2), q.hint(3) say more
+# q.solution()  # the answer
+
+# %% [markdown]
+# ### Exercise: fix the loss
+#
+# Write `fixed_loss(x, decoded, z_mean, z_log_var)`: `chapter_loss_replica` as it should have
+# been, the negative ELBO in nats per image, averaged over the batch. The check runs it on random
+# images and codes against a correct negative ELBO.
+
+# %%
+from vaelab.exercises import fixed_loss as q
+
+
+def fixed_loss(x, decoded, z_mean, z_log_var):
+    # BEGIN SOLUTION
+    p = np.clip(decoded, 1e-7, 1 - 1e-7)
+    cross_entropy = -np.sum(x * np.log(p) + (1 - x) * np.log(1 - p), axis=(1, 2, 3))
+    kl = -0.5 * np.sum(1 + z_log_var - z_mean**2 - np.exp(z_log_var), axis=-1)
+    return np.mean(cross_entropy + kl)
+    # END SOLUTION
+
+
+# %% tags=["nbval-check-output"]
+q.check(fixed_loss)
+# q.hint()      # stuck? a question to think about; q.hint(2), q.hint(3) say more
+# q.solution()  # the answer
+
+# %% [markdown]
+# ## 2. What the two mistakes are
+#
+# If both checks said *Correct*, you found them; if not, this section gives them away, so
+# finish the hunt first.
+#
+# ### Bug 1: σ = exp(z_log_var)
 #
 # `z_log_var` is the log of the **variance** σ². So σ = exp(½ · z_log_var). The chapter uses
 # exp(z_log_var), which is σ², not σ. The KL term, however, is written for a log-variance. The
@@ -53,9 +138,9 @@ print("correct sigma = exp(z_log_var / 2) =", round(float(np.exp(0.5 * z_log_var
 print("chapter sigma = exp(z_log_var)     =", round(float(np.exp(z_log_var)), 3))
 
 # %% [markdown]
-# ## Bug 2: the KL weight
+# ### Bug 2: the KL weight
 #
-# The chapter's loss, reproduced in `vaelab.models.chapter_loss`, is
+# The chapter's loss (your `chapter_loss_replica`; in Keras, `vaelab.models.chapter_loss`) is
 #
 #     mean over all pixels of BCE
 #       +  5e-4 × mean over latent dims of −(1 + z_log_var − μ² − exp(z_log_var))
@@ -129,7 +214,7 @@ q.check(chapter_kl)
 # q.solution()  # the answer
 
 # %% [markdown]
-# ## One bug at a time
+# ## 3. One bug at a time
 #
 # To see what each bug does, we train **four** models that differ only in their bugs: the
 # chapter's (both), σ fixed only, KL weight fixed only, and both fixed. Everything else is the
@@ -169,11 +254,27 @@ ax.set_xlim(low - 15, None)
 ax.set_xlabel("held-out negative ELBO, BCE nats per image (lower is better)");
 
 # %% [markdown]
-# Read the table by rows that differ in one bug. Fixing both gives the best score; in our full
-# runs it also did better than either fix alone. The σ bug by itself samples a narrower cloud
-# than the one the KL is computed for, so the model is charged for noise it never gets; the
-# weight bug by itself lets the codes drift from the prior, which the ruler (β = 1) charges for.
-# How large each effect is depends on the run: with few epochs the differences are a few nats.
+# Each bug can be fixed with the other one present or absent, so each fix is measured twice:
+# by two pairs of rows of the table that differ in that bug only. The cell prints both
+# differences (negative: the fix lowered the negative ELBO).
+
+# %%
+pairs = {
+    "fixing σ": [("chapter (both bugs)", "σ fixed only"), ("KL weight fixed only", "both fixed")],
+    "fixing the KL weight": [("chapter (both bugs)", "KL weight fixed only"),
+                             ("σ fixed only", "both fixed")],
+}
+for fix, rows in pairs.items():
+    changes = [table[after]["neg_elbo"] - table[before]["neg_elbo"] for before, after in rows]
+    print(f"{fix}: {changes[0]:+.1f} nats with the other bug present, "
+          f"{changes[1]:+.1f} with it fixed")
+
+# %% [markdown]
+# What to look for, and why. The σ bug samples a narrower cloud than the one the KL is computed
+# for wherever σ < 1, and the ruler charges the KL of the cloud actually sampled, which is larger.
+# The weight bug makes the KL cheap (0.392 instead of 1), so the codes drift from the prior and
+# the ruler, at weight 1, charges for the drift. Whether each fix helps by a lot or a little
+# depends on the run: with few epochs the differences are a few nats and can even change sign.
 #
 # ## The chapter's own number, in nats
 #
@@ -218,8 +319,9 @@ for name, model in trained.items():
 # %% [markdown]
 # ## What we did
 #
-# - Found the chapter's σ = exp(z_log_var), which should be exp(½ · z_log_var), and wrote the KL
-#   that would go with it.
+# - Read a replica of the chapter's program against the ELBO, found its two mistakes and fixed
+#   them: σ = exp(z_log_var), which should be exp(½ · z_log_var), and the KL's weight; wrote
+#   the KL that would go with the chapter's σ.
 # - Showed that its 5e-4 on a per-pixel mean weighs the KL by 0.392 instead of 1 at
 #   `latent_dim = 2`, and turned its printed `val_loss` into nats.
 # - Trained four models that differ in one bug at a time and compared them with one ruler: nats

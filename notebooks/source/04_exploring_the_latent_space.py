@@ -193,11 +193,47 @@ zoom.set(xlim=(centre[0] - half, centre[0] + half), ylim=(centre[1] - half, cent
 # measures it on the test digits, next to the prior's own figures, and splits the average KL
 # into its two parts (KL(q(z) ‖ p(z)) by Monte Carlo, q(z) being a mixture of one Gaussian per
 # test digit).
+#
+# ### Exercise: predict, then measure
+#
+# First commit to a prediction, before any cell shows the answer: what share of the test codes
+# lies inside the red box, which holds 81% of the prior? Then write the two measures:
+# `box_share(z_mean, edge)`, the share of codes with both coordinates inside ±`edge`, and
+# `second_moment(z_mean, z_log_var)`, E[z²] of the codes' clouds per dimension (a code is
+# N(μ, σ²), so its E[z²] is μ² + σ²; the prior's is 1).
+
+# %%
+from vaelab.exercises import codes_vs_prior as q
+
+my_prediction = 0.8  # LEARNER: my_prediction = ...  # a share between 0 and 1
+
+
+def box_share(z_mean, edge):
+    # BEGIN SOLUTION
+    return np.mean(np.all(np.abs(z_mean) < edge, axis=1))
+    # END SOLUTION
+
+
+def second_moment(z_mean, z_log_var):
+    # BEGIN SOLUTION
+    return np.mean(z_mean**2 + np.exp(z_log_var), axis=0)
+    # END SOLUTION
+
+
+# %% tags=["nbval-check-output"]
+q.check(box_share, second_moment)
+# q.hint()      # stuck? a question to think about; q.hint(2), q.hint(3) say more
+# q.solution()  # the answer
+
+# %% [markdown]
+# The measurement (computed here, so that it runs whether or not your functions are done):
 
 # %%
 from scipy.special import logsumexp
 
 edge = float(norm.ppf(0.95))
+if my_prediction is not Ellipsis:
+    print(f"your prediction: {my_prediction:.0%} of the codes in the box")
 radius = np.linalg.norm(z_mean, axis=1)
 print(f"inside the 5–95% box: codes {np.mean(np.all(np.abs(z_mean) < edge, axis=1)):.0%}, "
       f"prior {0.9**2:.0%}")
@@ -277,7 +313,7 @@ print(f"10 nearest codes agree on a digit: around prior draws {agree(near_draws)
 # %%
 from vaelab.widgets import LatentExplorer
 
-explorer = LatentExplorer(vae.decoder, vae.encoder, x_test, y_test)
+explorer = LatentExplorer(vae.decoder, codes=z_mean, y=y_test)  # the codes encoded above
 explorer
 
 # %% [markdown]

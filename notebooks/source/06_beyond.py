@@ -21,8 +21,8 @@ import vaelab  # noqa: F401 (first: keeps TensorFlow's start-up lines out of the
 QUICK = os.environ.get("VAELAB_QUICK", "0") == "1"
 NUM_IMAGES = 500 if QUICK else 4_000
 NUM_EPOCHS = 1 if QUICK else 3
-NUM_LIKELIHOOD_IMAGES = 20 if QUICK else 100  # log p(x) in section 4
-NUM_SAMPLES = 100 if QUICK else 500  # importance samples per image for the 8-D model
+NUM_LIKELIHOOD_IMAGES = 20 if QUICK else 50  # log p(x) in section 4
+NUM_SAMPLES = 100 if QUICK else 300  # importance samples per image for the 8-D model
 USE_FULL_MNIST = False  # True when online: 60,000 training digits (slower)
 
 # %%
@@ -50,6 +50,9 @@ x_small = x_train[:NUM_IMAGES]
 # reconstructs better; a larger β makes them dear (β > 1 is the "β-VAE"). We train four models
 # that differ only in β and always report the *true* negative ELBO (β = 1), whatever β trained
 # them.
+#
+# **Predict before you run the next cell:** as β grows from 0.5 to 4, will the KL of the trained
+# model go up or down? Write your guess down; the exercise after the table asks for it.
 
 # %%
 BETAS = (0.5, 1.0, 4.0, 30.0)
@@ -196,16 +199,44 @@ for k in (1, 10, NUM_SAMPLES):
 # A dimension whose KL is about 0 is *inactive*: its q(z | x) is the prior for every image, so the
 # decoder learns to ignore it (collapse, one dimension at a time). After a short training every
 # dimension may still carry a little; with a larger β or more dimensions, some drop to zero.
+#
+# ### Exercise: the KL of each dimension
+#
+# Write `kl_per_dimension(z_mean, z_log_var)`: for codes of shape (images, dimensions), the KL
+# of each latent dimension, averaged over the images (shape: one value per dimension).
+
+# %%
+from vaelab.exercises import kl_per_dimension as q
+
+
+def kl_per_dimension(z_mean, z_log_var):
+    # BEGIN SOLUTION
+    return 0.5 * np.mean(np.exp(z_log_var) + z_mean**2 - 1 - z_log_var, axis=0)
+    # END SOLUTION
+
+
+# %% tags=["nbval-check-output"]
+q.check(kl_per_dimension)
+# q.hint()      # stuck? a question to think about; q.hint(2), q.hint(3) say more
+# q.solution()  # the answer
+
+# %% [markdown]
+# The 8-D model's dimensions (computed here, whether or not your function is done). A second,
+# common count of the dimensions in use is the number of **active units** (Burda et al., 2016):
+# dimensions whose μ varies across the images by more than 0.01 (variance), since a dimension
+# whose μ is the same for every image tells the decoder nothing.
 
 # %%
 from vaelab.latent import encode
 
 z_mean, z_log_var = encode(vae8.encoder, x_test)
-kl_per_dimension = 0.5 * np.mean(np.exp(z_log_var) + z_mean**2 - 1 - z_log_var, axis=0)
+kl_dims = 0.5 * np.mean(np.exp(z_log_var) + z_mean**2 - 1 - z_log_var, axis=0)
+active = np.var(z_mean, axis=0) > 0.01
+print(f"active units: {active.sum()} of 8;  KL per dimension: {np.round(kl_dims, 2)} nats")
 fig, ax = plt.subplots(figsize=(6, 2.6), layout="constrained")
-ax.bar([f"z{i + 1}" for i in range(8)], kl_per_dimension)
+ax.bar([f"z{i + 1}" for i in range(8)], kl_dims, color=["C0" if a else "C7" for a in active])
 ax.set_ylabel("KL, nats per image")
-ax.set_title(f"latent_dim = 8: {kl_per_dimension.sum():.1f} nats in all");
+ax.set_title(f"latent_dim = 8: {kl_dims.sum():.1f} nats in all (grey: inactive)");
 
 # %%
 from vaelab.widgets import LatentExplorer

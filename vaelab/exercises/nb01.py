@@ -6,32 +6,7 @@ import math
 
 import numpy as np
 
-from ._core import Exercise, Wrong, _call, _close, _number
-
-
-def _midpoint(midpoint):
-    rng = np.random.default_rng(9)
-    a, b = rng.normal(size=2), rng.normal(size=2)
-    got = _call(midpoint, a, b)
-    if _close(got, a + b):
-        raise Wrong("that is the sum of the two codes; halfway is not that far.")
-    if _close(got, (b - a) / 2) or _close(got, (a - b) / 2):
-        raise Wrong("that is half the step from one code to the other, not a point between them.")
-    if not _close(got, (a + b) / 2):
-        raise Wrong("the point you return is not halfway between the two codes.")
-    return "halfway is (a + b) / 2, coordinate by coordinate."
-
-
-midpoint = Exercise(
-    "midpoint",
-    "01",
-    "write midpoint(code_a, code_b), the point halfway between two codes.",
-    _midpoint,
-    [
-        "On a ruler, what number lies halfway between 2 and 6? Do the same in each coordinate.",
-        "Average the two codes: add them and divide by 2.",
-    ],
-)
+from ._core import Exercise, Wrong, _call, _number
 
 
 def _holes(hole_fraction):

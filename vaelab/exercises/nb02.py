@@ -18,9 +18,7 @@ def _sampling(sample):
     if np.shape(got) != want.shape:
         raise Wrong(f"return one z per row: shape {want.shape}, got {np.shape(got)}.")
     if _close(got, z_mean + np.exp(z_log_var) * epsilon):
-        raise Wrong(
-            "σ = exp(z_log_var) is the chapter's mistake: z_log_var is the log of σ², not of σ."
-        )
+        raise Wrong("exp(z_log_var) is σ², not σ: z_log_var is the log of the variance.")
     if _close(got, z_mean + z_log_var * epsilon) or _close(
         got, z_mean + np.exp(z_log_var) ** 2 * epsilon
     ):
@@ -44,41 +42,80 @@ sampling = Exercise(
 )
 
 
-def _kl(kl):
-    """At 3 latent dimensions: the chapter's mean over dimensions equals the KL only at 2."""
-    rng = np.random.default_rng(8)
-    z_mean, z_log_var = rng.normal(size=(6, 3)), rng.normal(size=(6, 3))
-    terms = np.exp(z_log_var) + z_mean**2 - 1.0 - z_log_var
-    want = 0.5 * terms.sum(axis=1)
-    got = _call(kl, z_mean, z_log_var)
-    if np.shape(got) == terms.shape:
-        raise Wrong("sum over the latent axis (axis=1): one value per image.")
-    if np.shape(got) != want.shape:
-        raise Wrong(f"return one KL per image, shape {want.shape}; got {np.shape(got)}.")
-    if _close(got, -want):
-        raise Wrong("check the sign: a KL divergence is never negative.")
-    if _close(got, terms.mean(axis=1)) or _close(got, 0.5 * terms.mean(axis=1)):
+def _log_normal(z, mean, log_var):
+    return -0.5 * (np.log(2 * np.pi) + log_var + (z - mean) ** 2 / np.exp(log_var))
+
+
+def _kl_estimate(kl_estimate):
+    """KL(q ‖ p) by Monte Carlo: the mean over draws z ~ q of log q(z) − log p(z)."""
+    rng = np.random.default_rng(21)
+    z_mean, z_log_var = 1.5 * rng.normal(size=(4, 3)), rng.normal(size=(4, 3)) - 1
+    epsilon = rng.normal(size=(500, 4, 3))
+    got = _call(kl_estimate, z_mean, z_log_var, epsilon)
+    if np.shape(got) != (4,):
+        raise Wrong(f"return one estimate per image, shape (4,); got {np.shape(got)}.")
+
+    def estimate(z, log_q_var=z_log_var, reduce=np.sum, sign=1.0):
+        log_q = _log_normal(z, z_mean, log_q_var)
+        log_p = _log_normal(z, 0.0, np.zeros_like(z_log_var))
+        return sign * reduce(log_q - log_p, axis=-1).mean(axis=0)
+
+    sigma = np.exp(0.5 * z_log_var)
+    z = z_mean + sigma * epsilon
+    wrong = [
+        (
+            estimate(z, sign=-1.0),
+            "the sign is flipped: the KL of q from p averages "
+            "log q − log p, and it is never negative.",
+        ),
+        (
+            estimate(epsilon),
+            "those draws come from the prior p = N(0, 1): KL(q ‖ p) averages "
+            "over draws from q, z = μ + σ · ε.",
+        ),
+        (
+            estimate(z_mean + np.exp(z_log_var) * epsilon),
+            "the draws use σ = exp(z_log_var), which is σ²: σ = exp(½ · z_log_var).",
+        ),
+        (
+            estimate(z, reduce=np.mean),
+            "that averages over the latent dimensions: the KL of "
+            "independent dimensions is their sum.",
+        ),
+        (
+            np.mean(np.sum(-0.5 * epsilon**2 + 0.5 * z**2, axis=-1), axis=0),
+            "log q(z) is missing −log σ: the density of N(μ, σ²) has it in its normalizer.",
+        ),
+    ]
+    for value, message in wrong:
+        if _close(got, value, 1e-4):
+            raise Wrong(message)
+    if not _close(got, estimate(z), 1e-4):
         raise Wrong(
-            "sum over the latent dimensions, not mean: the KL of independent dimensions "
-            "is the sum of theirs."
+            "with the same ε, your estimate differs from the mean of log q(z) − log p(z) "
+            "over the draws z = μ + σ · ε, summed over the dimensions."
         )
-    if _close(got, terms.sum(axis=1)):
-        raise Wrong("you are missing the factor ½.")
-    if _close(got, 0.5 * (np.exp(0.5 * z_log_var) + z_mean**2 - 1 - z_log_var).sum(axis=1)):
-        raise Wrong("σ² is exp(z_log_var), not exp(½ z_log_var).")
-    if not _close(got, want):
-        raise Wrong("per dimension the KL has four terms: σ², μ², −1 and −log σ².")
-    return "KL = ½ Σ_j (σ_j² + μ_j² − 1 − log σ_j²), summed over the latent dimensions."
+    return (
+        "the mean of log q(z) − log p(z) over draws from q: unbiased, and it settles on "
+        "the closed form as the draws grow."
+    )
 
 
-kl = Exercise(
-    "kl",
+kl_estimate = Exercise(
+    "kl_estimate",
     "02",
-    "write kl(z_mean, z_log_var): KL(q(z|x) ‖ N(0, I)) per image, in nats.",
-    _kl,
+    "write kl_estimate(z_mean, z_log_var, epsilon): KL(q ‖ p) by Monte Carlo.",
+    _kl_estimate,
     [
-        "The formula above is per dimension. How do the KLs of independent dimensions combine?",
-        "0.5 * sum over axis=1 of (exp(z_log_var) + z_mean**2 - 1 - z_log_var).",
+        "KL(q ‖ p) = E_q[log q(z) − log p(z)]. Which distribution must the draws come from, and "
+        "how do you turn ε into a draw from it?",
+        "z = z_mean + exp(½ · z_log_var) · ε (broadcast over the first axis of ε); "
+        "scipy.stats.norm.logpdf(z, loc, scale) gives log q and log p per dimension; sum over "
+        "the last axis, average over the first.",
+        "sigma = np.exp(0.5 * z_log_var)\n"
+        "z = z_mean + sigma * epsilon\n"
+        "log_ratio = norm.logpdf(z, z_mean, sigma) - norm.logpdf(z)\n"
+        "return log_ratio.sum(axis=-1).mean(axis=0)",
     ],
 )
 
@@ -96,7 +133,7 @@ def _reconstruction(reconstruction_loss):
         raise Wrong(f"return one loss per image, shape {want.shape}; got {np.shape(got)}.")
     if _close(got, per_pixel.reshape(4, -1).mean(axis=1), 1e-4):
         raise Wrong(
-            "that is the mean over pixels (the chapter's choice); the negative "
+            "that is the mean over pixels; the negative "
             "log-likelihood of an image sums over its pixels."
         )
     if _close(got, -want, 1e-4):
@@ -219,7 +256,7 @@ def _sample_problem(z, z_mean, sigma) -> str | None:
     spread = [float(np.sqrt(np.mean(step[sigma == s] ** 2))) for s in _SIGMAS]
     if all(math.isclose(got, s**2, rel_tol=0.15) for got, s in zip(spread, _SIGMAS)):
         return (
-            "your z spreads by σ² where σ is asked: σ = exp(z_log_var) is the chapter's mistake. "
+            "your z spreads by σ² where σ is asked: exp(z_log_var) is σ², not σ. "
             "z_log_var is log σ², so σ = exp(½ · z_log_var)."
         )
     if not all(math.isclose(got, s, rel_tol=0.15) for got, s in zip(spread, _SIGMAS)):

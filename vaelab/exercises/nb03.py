@@ -71,3 +71,106 @@ chapter_kl = Exercise(
     _chapter_kl,
     ["If σ = exp(s), what are σ² and log σ²?", "σ² = exp(2s) and log σ² = 2s."],
 )
+
+
+def _fixed_sample(fixed_sample):
+    """The chapter's sampling step with its mistake removed: σ = exp(½ · z_log_var)."""
+    rng = np.random.default_rng(31)
+    z_mean, z_log_var, epsilon = (rng.normal(size=(6, 2)) for _ in range(3))
+    got = _call(fixed_sample, z_mean, z_log_var, epsilon)
+    if np.shape(got) != z_mean.shape:
+        raise Wrong(f"return one z per row: shape {z_mean.shape}, got {np.shape(got)}.")
+    if _close(got, z_mean + np.exp(z_log_var) * epsilon):
+        raise Wrong(
+            "this is chapter_sample unchanged: compare the factor in front of ε with the "
+            "formula z = μ + σ · ε, remembering what z_log_var is the log of."
+        )
+    if _close(got, z_mean + np.exp(2 * z_log_var) * epsilon):
+        raise Wrong("exp(2 · z_log_var) is σ⁴: the log of σ² must be halved, not doubled.")
+    if _close(got, z_mean + np.exp(-0.5 * z_log_var) * epsilon):
+        raise Wrong("exp(−½ · z_log_var) is 1/σ: check the sign.")
+    if _close(got, np.exp(0.5 * z_log_var) * epsilon):
+        raise Wrong("the draw must be centred on z_mean.")
+    if not _close(got, z_mean + np.exp(0.5 * z_log_var) * epsilon):
+        raise Wrong("z should be z_mean shifted by σ · ε, with σ the standard deviation.")
+    return "σ = exp(½ · z_log_var): the chapter multiplied ε by σ², not σ."
+
+
+fixed_sample = Exercise(
+    "fixed_sample",
+    "03",
+    "write fixed_sample(z_mean, z_log_var, epsilon): chapter_sample without its mistake.",
+    _fixed_sample,
+    [
+        "z_log_var is the log of which quantity: σ or σ²? And what does exp(z_log_var) give?",
+        "Compare chapter_sample's factor in front of ε with σ = exp(½ · z_log_var).",
+        "return z_mean + np.exp(0.5 * z_log_var) * epsilon",
+    ],
+)
+
+
+def _bce_sum(x, p):
+    p = np.clip(p, 1e-7, 1 - 1e-7)
+    return -np.sum(x * np.log(p) + (1 - x) * np.log(1 - p), axis=(1, 2, 3))
+
+
+def _fixed_loss(fixed_loss):
+    """The negative ELBO per image, batch mean: the chapter's loss without its mistake."""
+    rng = np.random.default_rng(32)
+    x = rng.uniform(size=(5, 28, 28, 1))
+    decoded = rng.uniform(0.05, 0.95, size=(5, 28, 28, 1))
+    z_mean, z_log_var = 2 * rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
+    bce, bce_mean = _bce_sum(x, decoded), _bce_sum(x, decoded) / 784
+    terms = np.exp(z_log_var) + z_mean**2 - 1 - z_log_var  # 2 · KL per dimension
+    kl = 0.5 * terms.sum(axis=1)
+    got = _call(fixed_loss, x, decoded, z_mean, z_log_var)
+    if np.size(got) != 1:
+        raise Wrong(f"return one number, the mean over the batch; got shape {np.shape(got)}.")
+    got = float(np.reshape(got, ()))
+    wrong = [
+        (
+            np.mean(bce_mean + 5e-4 * terms.mean(axis=1)),
+            "this is chapter_loss_replica unchanged: "
+            "compare each of its two terms with the negative ELBO's.",
+        ),
+        (
+            np.mean(bce + 5e-4 * terms.mean(axis=1)),
+            "the cross-entropy is now summed over the "
+            "pixels, but the KL still carries the chapter's 5e-4 and its mean over dimensions.",
+        ),
+        (
+            np.mean(bce_mean + kl),
+            "the KL is right, but the cross-entropy is still a mean over the "
+            "784 pixels, so the KL weighs 784 times too much against it.",
+        ),
+        (
+            np.mean(bce + 0.5 * terms.mean(axis=1)),
+            "the KL is averaged over the latent dimensions: the ELBO sums it.",
+        ),
+        (np.mean(bce + terms.sum(axis=1)), "the KL is missing its factor ½."),
+        (np.mean(bce - kl), "the KL is subtracted: the negative ELBO adds it."),
+    ]
+    for value, message in wrong:
+        if math.isclose(got, value, rel_tol=1e-5):
+            raise Wrong(message)
+    if not math.isclose(got, np.mean(bce + kl), rel_tol=1e-5):
+        raise Wrong("the negative ELBO per image is the summed cross-entropy plus the summed KL.")
+    return "the cross-entropy summed over the 784 pixels plus the KL summed, with weight 1."
+
+
+fixed_loss = Exercise(
+    "fixed_loss",
+    "03",
+    "write fixed_loss(x, decoded, z_mean, z_log_var): chapter_loss_replica without its mistake.",
+    _fixed_loss,
+    [
+        "Which of the replica's two terms is a sum and which a mean, and what does the ELBO ask "
+        "of each? What is 5e-4 doing there?",
+        "The negative ELBO per image is the cross-entropy summed over the pixels "
+        "(np.sum(..., axis=(1, 2, 3))) plus ½ Σ_j (σ_j² + μ_j² − 1 − log σ_j²), with weight 1.",
+        "p = np.clip(decoded, 1e-7, 1 - 1e-7)\n"
+        "cross_entropy = -np.sum(x * np.log(p) + (1 - x) * np.log(1 - p), axis=(1, 2, 3))\n"
+        "kl = -0.5 * np.sum(1 + z_log_var - z_mean**2 - np.exp(z_log_var), axis=-1)\n"
+        "return np.mean(cross_entropy + kl)",
+    ],
+)

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ._core import Exercise, Wrong, _array, _close, _number
+from ._core import Exercise, Wrong, _array, _call, _close, _number
 
 
 def _quantile_grid(grid):
@@ -88,5 +88,81 @@ grid_coverage = Exercise(
         "What share of one axis lies between its 5% and 95% quantiles? Are z₁ and z₂ "
         "independent under the prior?",
         "0.9 on each axis; independent axes multiply.",
+    ],
+)
+
+
+def _codes_vs_prior(box_share, second_moment):
+    """The codes measured against the prior: the share in a box and E[μ² + σ²] per dimension."""
+    rng = np.random.default_rng(41)
+    z_mean = 1.3 * rng.normal(size=(400, 2)) + np.array([0.4, -0.2])
+    z_log_var = rng.normal(-4.0, 0.5, size=(400, 2))
+    edge = 1.6448536
+    got = _number(_call(box_share, z_mean, edge), "the share")
+    inside = np.abs(z_mean) < edge
+    share_wrong = [
+        (
+            np.mean(inside.any(axis=1)),
+            "that counts codes inside the band of either axis: a code "
+            "is in the box when both coordinates are.",
+        ),
+        (np.mean(inside[:, 0]), "that looks at z₁ only: the box limits both coordinates."),
+        (float(np.sum(inside.all(axis=1))), "that is a count: divide by the number of codes."),
+        (
+            np.mean(np.linalg.norm(z_mean, axis=1) < edge),
+            "that is a circle of radius edge, not the square box.",
+        ),
+    ]
+    for value, message in share_wrong:
+        if math.isclose(got, value, rel_tol=1e-6):
+            raise Wrong(message)
+    if not math.isclose(got, np.mean(inside.all(axis=1)), rel_tol=1e-6):
+        raise Wrong("box_share should be the fraction of codes with |z₁| < edge and |z₂| < edge.")
+    variance = np.exp(z_log_var)
+    want = np.mean(z_mean**2 + variance, axis=0)
+    moment = _call(second_moment, z_mean, z_log_var)
+    if np.shape(moment) != want.shape:
+        raise Wrong(
+            f"second_moment returns one number per dimension, shape {want.shape}; "
+            f"got {np.shape(moment)}."
+        )
+    moment_wrong = [
+        (
+            np.mean(z_mean**2, axis=0),
+            "that is E[μ²] only: each code is a cloud, and its own variance σ² adds to the spread.",
+        ),
+        (
+            np.var(z_mean, axis=0) + variance.mean(axis=0),
+            "that subtracts the codes' mean: the "
+            "prior's second moment is E[z²] about 0, not a variance about the codes' centre.",
+        ),
+        (
+            np.mean(z_mean**2 + np.exp(0.5 * z_log_var), axis=0),
+            "exp(½ · z_log_var) is σ; the second moment needs σ².",
+        ),
+        (np.mean(z_mean**2 + z_log_var, axis=0), "z_log_var is log σ²: take its exp."),
+    ]
+    for value, message in moment_wrong:
+        if _close(moment, value):
+            raise Wrong(message)
+    if not _close(moment, want):
+        raise Wrong("second_moment should be the mean over the codes of μ² + σ², per dimension.")
+    return "both measured as the prior would be: it has 81% in the box and E[z²] = 1."
+
+
+codes_vs_prior = Exercise(
+    "codes_vs_prior",
+    "04",
+    "write box_share(z_mean, edge) and second_moment(z_mean, z_log_var).",
+    _codes_vs_prior,
+    [
+        "When is a point inside a square box centred on 0? For the second: a code is a cloud "
+        "N(μ, σ²); what is E[z²] for one cloud, and then for all of them?",
+        "box_share: np.all(np.abs(z_mean) < edge, axis=1), then its mean. second_moment: "
+        "E[z²] of N(μ, σ²) is μ² + σ², with σ² = exp(z_log_var); average over axis 0.",
+        "def box_share(z_mean, edge):\n"
+        "    return np.mean(np.all(np.abs(z_mean) < edge, axis=1))\n\n"
+        "def second_moment(z_mean, z_log_var):\n"
+        "    return np.mean(z_mean**2 + np.exp(z_log_var), axis=0)",
     ],
 )

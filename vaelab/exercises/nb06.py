@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import math
+import numpy as np
 
-from ._core import Exercise, Wrong, _number
+from ._core import Exercise, Wrong, _call, _close
 
 
 def _beta_effect(answer, results):
@@ -41,31 +41,48 @@ beta_effect = Exercise(
 )
 
 
-def _kl_bits(bits, kl_nats):
-    if kl_nats is None or kl_nats is Ellipsis:
-        raise Wrong("pass your model's KL too: check(bits, kl_nats).")
-    nats = _number(kl_nats, "the KL in nats")
-    value = _number(bits, "the KL in bits")
-    want = nats / math.log(2)
-    if math.isclose(value, nats * math.log(2), rel_tol=1e-3):
-        raise Wrong("one bit is ln 2 ≈ 0.693 nats, so there are more bits than nats: divide.")
-    if math.isclose(value, nats / math.log(10), rel_tol=1e-3):
-        raise Wrong("that is in decimal digits (log base 10), not bits.")
-    if not math.isclose(value, want, rel_tol=1e-3):
-        raise Wrong(f"{value:g} bits is not {nats:.2f} nats.")
-    return (
-        f"{want:.1f} bits: on average, the code tells the decoder about {want:.0f} yes/no "
-        "answers' worth about each image."
-    )
+def _kl_per_dimension(kl_per_dimension):
+    """The KL of each latent dimension, averaged over the images: which dimensions carry."""
+    rng = np.random.default_rng(61)
+    z_mean = rng.normal(size=(50, 8)) * np.array([2, 1.5, 1, 0.5, 0.1, 0.05, 0.01, 0.0])
+    z_log_var = rng.normal(size=(50, 8)) * 0.3 - np.array([4, 3, 2, 1, 0.1, 0.05, 0, 0])
+    terms = np.exp(z_log_var) + z_mean**2 - 1 - z_log_var  # 2 · KL, per image and dimension
+    want = 0.5 * terms.mean(axis=0)
+    got = _call(kl_per_dimension, z_mean, z_log_var)
+    if np.shape(got) == (50,):
+        raise Wrong(
+            "that is one value per image (a sum over the dimensions): average over the "
+            "images instead, axis 0, to get one value per dimension."
+        )
+    if np.shape(got) != want.shape:
+        raise Wrong(f"return one KL per latent dimension, shape {want.shape}; got {np.shape(got)}.")
+    wrong = [
+        (0.5 * terms.sum(axis=0), "that sums over the images: the KL per image is a mean."),
+        (terms.mean(axis=0), "the KL is missing its factor ½."),
+        (-want, "the sign is flipped: a KL is never negative."),
+        (
+            0.5 * np.mean(np.exp(0.5 * z_log_var) + z_mean**2 - 1 - z_log_var, axis=0),
+            "exp(½ · z_log_var) is σ; the KL needs σ² = exp(z_log_var).",
+        ),
+    ]
+    for value, message in wrong:
+        if _close(got, value):
+            raise Wrong(message)
+    if not _close(got, want):
+        raise Wrong("each dimension's KL is ½ (σ² + μ² − 1 − log σ²), averaged over the images.")
+    return "the KL of each dimension, averaged over the images; their sum is the model's KL."
 
 
-kl_bits = Exercise(
-    "kl_bits",
+kl_per_dimension = Exercise(
+    "kl_per_dimension",
     "06",
-    "turn the KL of the model (nats per image) into bits per image.",
-    _kl_bits,
+    "write kl_per_dimension(z_mean, z_log_var): the mean KL of each latent dimension.",
+    _kl_per_dimension,
     [
-        "A nat is a natural-log unit and a bit a base-2 one. How many nats is one bit?",
-        "One bit is ln 2 nats: bits = nats / ln 2.",
+        "The KL of a diagonal Gaussian is a sum of one term per dimension. Which axis of "
+        "z_mean is the images, which the dimensions, and which do you average over?",
+        "Per image and dimension the term is ½ (exp(z_log_var) + z_mean² − 1 − z_log_var); "
+        "average it over axis 0.",
+        "return 0.5 * np.mean(np.exp(z_log_var) + z_mean**2 - 1 - z_log_var, axis=0)",
     ],
 )

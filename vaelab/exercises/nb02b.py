@@ -1,0 +1,86 @@
+"""The exercises of the notebook *Evaluating the VAE* (02b)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.special import logsumexp
+
+from ._core import Exercise, Wrong, _call, _number
+
+
+def _quadrature_case():
+    """A digit whose log p(x | z) is a narrow Gaussian bump, 800 nats down: log p(x) is known."""
+    spacing = 0.05
+    values = np.arange(-6, 6 + spacing / 2, spacing)
+    z1, z2 = np.meshgrid(values, values)
+    z = np.stack([z1.ravel(), z2.ravel()], axis=1)
+    centre, width, offset = np.array([0.7, -0.4]), 0.15, -800.0
+    log_px_given_z = offset - 0.5 * np.sum((z - centre) ** 2, axis=1) / width**2
+    # ∫ exp(−|z − a|² / 2s²) N(z; 0, I) dz = Π_j √(2π s²) · N(a_j; 0, 1 + s²)
+    exact = offset + np.sum(
+        0.5 * np.log(2 * np.pi * width**2)
+        - 0.5 * np.log(2 * np.pi * (1 + width**2))
+        - 0.5 * centre**2 / (1 + width**2)
+    )
+    return log_px_given_z, z, spacing, exact
+
+
+def _quadrature(log_px_by_grid):
+    """log p(x) = log Σ_k p(x | z_k) p(z_k) · A over a grid, with logs all the way."""
+    log_px_given_z, z, spacing, exact = _quadrature_case()
+    got = _number(_call(log_px_by_grid, log_px_given_z, z, spacing), "log p(x)")
+    if not math.isfinite(got):
+        raise Wrong(
+            f"your result is {got}: p(x | z) is about exp(−800) here, which is 0 in floating "
+            "point. Stay in logs: add log p(z) and the log of the cell area, then logsumexp."
+        )
+    log_prior = -0.5 * np.sum(z**2, axis=1) - np.log(2 * np.pi)
+    log_area = 2 * np.log(spacing)
+    wrong = [
+        (
+            exact - log_area,
+            "the cell area is missing: a sum over grid points becomes an "
+            "integral only when each point is weighted by the area of its cell.",
+        ),
+        (
+            exact - 0.5 * log_area,
+            "the cell of a 2-D grid is spacing × spacing: its log area is 2 · log(spacing).",
+        ),
+        (
+            logsumexp(log_px_given_z) + log_area,
+            "log p(z) is missing: the integrand is p(x | z) · p(z), the prior weighs each point.",
+        ),
+        (
+            logsumexp(log_px_given_z + log_prior) - np.log(len(z)),
+            "an average over the grid "
+            "points is not the integral: weight each point by the cell area instead of dividing "
+            "by their number.",
+        ),
+    ]
+    for value, message in wrong:
+        if math.isclose(got, value, abs_tol=1e-3):
+            raise Wrong(message)
+    if not math.isclose(got, exact, abs_tol=1e-3):
+        raise Wrong(
+            "on a test digit whose log p(x) is known exactly, your function is off by "
+            f"{got - exact:+.3g} nats."
+        )
+    return "log p(x) = logsumexp(log p(x | z) + log p(z)) + log(spacing²), in logs throughout."
+
+
+quadrature = Exercise(
+    "quadrature",
+    "02b",
+    "write log_px_by_grid(log_px_given_z, z, spacing): log p(x) of one digit by quadrature.",
+    _quadrature,
+    [
+        "log p(x) = log ∫ p(x | z) p(z) dz. On a grid, what replaces the integral, and what "
+        "does each grid point stand for? What is exp(−150) · exp(−150) in float64?",
+        "Add log p(z) = −½ |z|² − log 2π to each log p(x | z), combine the points with "
+        "scipy.special.logsumexp (a sum done in logs), and add the log of one cell's area.",
+        "log_prior = -0.5 * np.sum(z**2, axis=1) - np.log(2 * np.pi)\n"
+        "return logsumexp(log_px_given_z + log_prior) + 2 * np.log(spacing)",
+    ],
+)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import pytest
 
 from vaelab import defaults, models, training
 from vaelab.metrics import neg_elbo
@@ -142,6 +143,7 @@ def _output_texts(notebook):
                 yield cell, value if isinstance(value, str) else json.dumps(value)
 
 
+@pytest.mark.slow  # a kernel that imports TensorFlow and trains
 def test_training_in_a_notebook_shows_progress_without_control_characters(mnist, tmp_path):
     """train() in a kernel: a tqdm widget whose saved text is its final state, no terminal bar;
     notebook 02's own ``fit(..., verbose=2)`` prints no control characters either."""

@@ -29,7 +29,7 @@ NETWORK_TIMEOUT = 3.0
 
 
 def binarize(x, threshold: float = 0.5) -> np.ndarray:
-    """Black-and-white images: 1 where the grey level is above ``threshold``, else 0; notebook 02.
+    """Black-and-white images: 1 where the grey level is above ``threshold``, else 0; notebook 02b.
 
     A fixed threshold, so every run scores the same images (the literature also binarises by
     sampling each pixel, which gives other images each time). On binary images the summed BCE

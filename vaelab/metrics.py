@@ -1,4 +1,4 @@
-"""How good is a VAE, in nats per image; introduced in notebook 02.
+"""How good is a VAE, in nats per image; introduced in notebook 02b (Evaluating the VAE).
 
 Every figure here is a *Bernoulli* score of grey-level pixels: the decoder's output is read as
 the probability that a pixel is white, and a grey pixel x contributes the binary cross-entropy
@@ -11,7 +11,7 @@ floor is 0 and the BCE is a true −log p(x | z); compare with those only after
 
 ``neg_elbo`` is what training minimizes (at beta=1), computed independently of Keras' metrics
 with NumPy noise; ``log_likelihood`` integrates p(x|z) p(z) over the latent plane so a learner
-can see how loose the ELBO is; ``posterior_map`` draws the true posterior p(z|x) (notebook 02).
+can see how loose the ELBO is; ``posterior_map`` draws the true posterior p(z|x) (notebook 02b).
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def neg_elbo(vae, x, seed: int = 0, batch_size: int = 500) -> float:
 
 
 def bce_floor(x) -> float:
-    """The lowest BCE any decoder can reach on ``x``, in nats per image; notebook 02.
+    """The lowest BCE any decoder can reach on ``x``, in nats per image; notebook 02b.
 
     A pixel of grey level x scores at best −x log x − (1 − x) log(1 − x) (with p = x), so the
     floor is the summed binary entropy of the grey levels: 0 for black-and-white images, about
@@ -117,7 +117,7 @@ class PriorGrid:
     (the default spacing, 0.0625, is about the narrowest posterior width of the course's models,
     where a Riemann sum of a Gaussian is still exact to a thousandth of a nat).
     :func:`log_likelihood` and :func:`posterior_map` use it; build one yourself to score many
-    images against the same decoder (notebook 02's posterior explorer does).
+    images against the same decoder (notebook 02b's posterior explorer does).
     """
 
     def __init__(self, decoder, extent: float = 5.0, n: int = 161):
@@ -246,7 +246,7 @@ def log_likelihood(
 
 
 def posterior_map(vae, image, prior_grid: PriorGrid | None = None) -> dict:
-    """The true posterior p(z | x) of one image on the prior grid, and the ELBO gap; notebook 02.
+    """The true posterior p(z | x) of one image on the prior grid, and the ELBO gap; notebook 02b.
 
     Returns ``log_density`` (log p(z|x), rows following z₂ and columns z₁, to draw with
     ``imshow(origin="lower")``), ``values`` (the grid's coordinates on each axis), ``z_mean`` and

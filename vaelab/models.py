@@ -96,7 +96,7 @@ def reconstruction_loss(x, reconstruction):
 
     The Bernoulli decoder's score of the pixels. On binary images it is −log p(x|z); on
     grey-level MNIST it is not a log-likelihood of the image and never goes below
-    :func:`vaelab.metrics.bce_floor` (notebook 02 explains the difference).
+    :func:`vaelab.metrics.bce_floor` (notebook 02b explains the difference).
     """
     per_pixel = keras.losses.binary_crossentropy(
         x, reconstruction

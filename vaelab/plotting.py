@@ -3,7 +3,7 @@
 Figures only: the numbers they draw come from :mod:`vaelab.latent`. Every function returns the
 figure or axes it drew on; those that take ``ax=None`` draw into a given axes or make their own.
 ``plot_reconstructions`` is introduced in notebook 01, ``plot_history``,
-``live_history_plot`` and ``plot_posterior`` in 02, ``plot_latent_manifold``,
+``live_history_plot`` in 02, ``plot_posterior`` in 02b, ``plot_latent_manifold``,
 ``plot_latent_scatter`` and ``plot_prior_samples`` in 04, ``plot_interpolation`` in 05.
 """
 

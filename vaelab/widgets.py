@@ -1,6 +1,6 @@
 """Live widgets: move through the latent space and watch the decoded digit.
 
-Introduced in notebook 02 (:class:`PosteriorExplorer`, :class:`PosteriorSketch`), 04
+Introduced in notebook 02b (:class:`PosteriorExplorer`, :class:`PosteriorSketch`), 04
 (:class:`LatentExplorer`) and 05 (:class:`InterpolationExplorer`, :class:`ConceptEditor`). Each
 is an ``ipywidgets.VBox`` with its controls as attributes, so it composes with other widgets
 (``HBox([explorer, other])``).
@@ -396,7 +396,7 @@ class PosteriorSketch(widgets.VBox):
     z = μ + σ·ε, their spread magnified ``magnify`` times (σ is a few hundredths: unmagnified
     the ellipse would be a dot), and the decoded mean beside the drawing. "resample ε" draws new
     ε. ``x`` (the image), ``z_mean`` and ``z_log_var`` hold the last drawing's encoding. Only for
-    a 2-D latent space. Introduced in notebook 02.
+    a 2-D latent space. Introduced in notebook 02b (Evaluating the VAE).
     """
 
     def __init__(

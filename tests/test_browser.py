@@ -248,7 +248,7 @@ def jupyterlab_page(browser, folder, notebook):
         f"--ServerApp.root_dir={folder}",
         "--LabApp.news_url=",
         "--ServerApp.open_browser=False",
-        '--ServerApp.jpserver_extensions={"vaelab.server": true}',  # opt in, this server only
+        "--ServerApp.jpserver_extensions=vaelab.server=True",  # opt in, this server only
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # CI runs as root
         command.append("--allow-root")

@@ -2,6 +2,8 @@
 
 import gc
 import inspect
+import subprocess
+import sys
 import weakref
 
 import keras
@@ -123,6 +125,46 @@ def test_other_models_still_decode_after_a_training_step(x_small):
     vae.fit(x_small[:64], epochs=1, batch_size=32, verbose=0)
     np.testing.assert_allclose(latent.decode(vae.decoder, z), keras_says(vae.decoder, z), atol=2e-6)
     assert np.abs(latent.decode(vae.decoder, z) - first).max() > 0
+
+
+tensorflow_only = pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="tf.function tracing"
+)
+
+
+@tensorflow_only
+def test_each_model_is_traced_once_whatever_its_batch_sizes(x_small):
+    vae = build_vae(seed=0)
+    for size in (100, 7, 600):  # 600: a batch of 512 and one of 88
+        latent.decode(vae.decoder, np.zeros((size, 2), dtype="float32"))
+    latent.encode(vae.encoder, x_small[:70], batch_size=32)
+    latent.encode(vae.encoder, x_small[:5])
+    assert vae.decoder.predict_function.experimental_get_tracing_count() == 1
+    assert vae.encoder.predict_function.experimental_get_tracing_count() == 1
+    vae.compile(optimizer="adam")  # Keras drops its predict function: traced again, once
+    latent.decode(vae.decoder, np.zeros((3, 2), dtype="float32"))
+    latent.decode(vae.decoder, np.zeros((9, 2), dtype="float32"))
+    assert vae.decoder.predict_function.experimental_get_tracing_count() == 1
+
+
+@tensorflow_only
+def test_decoding_through_many_fresh_models_prints_no_retracing_warning():
+    """Notebook 06 decodes through one model per β: TensorFlow warned about "retracing"."""
+    program = (
+        "import numpy as np, vaelab\n"
+        "from vaelab.latent import decode\n"
+        "from vaelab.models import build_decoder\n"
+        "for seed in range(6):\n"
+        "    decoder = build_decoder(2)\n"
+        "    for size in (100, 7):\n"
+        "        decode(decoder, np.zeros((size, 2), dtype='float32'))\n"
+        "print('decoded')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0 and "decoded" in done.stdout, done.stderr[-2000:]
+    assert "retracing" not in done.stdout + done.stderr
 
 
 def test_hole_share_sees_gaps_and_ignores_scale(rng):

@@ -19,14 +19,40 @@ from vaelab.defaults import DECODE_BATCH_SIZE
 def keras_call(model):
     """``model.predict_on_batch``: NumPy in, NumPy out, the model's current weights.
 
-    Keras compiles it once per model (a ``tf.function`` or ``jax.jit``);
-    ``benchmarks/decode_call.py`` measured it against a hand-written compiled call.
+    Keras compiles it per model (a ``tf.function`` or ``jax.jit``);
+    ``benchmarks/decode_call.py`` measured it against a hand-written compiled call. With
+    TensorFlow, see :func:`_trace_for_any_batch`.
     """
     import keras
 
     if not isinstance(model, keras.Model):
         raise TypeError(f"expected a Keras model (e.g. vae.decoder), got {type(model).__name__}.")
+    if (
+        keras.backend.backend() == "tensorflow"
+        and model.predict_function is None
+        and not model.run_eagerly
+        and len(model.inputs) == 1
+    ):
+        _trace_for_any_batch(model)
     return model.predict_on_batch
+
+
+def _trace_for_any_batch(model) -> None:
+    """Trace Keras' TensorFlow predict function once, for batches of any size.
+
+    Left alone, Keras' ``tf.function`` is traced at the first batch's size and again at the
+    first other size (a shorter last batch, a 100-point manifold after 512-point batches).
+    TensorFlow counts the traces of every model's predict function together (they share one
+    Python function), so a notebook that decodes through a few fresh models (notebook 06's β
+    sweep) printed "triggered tf.function retracing" warnings. A trace asked for with
+    ``get_concrete_function`` and a ``None`` batch axis serves every later batch and is not
+    counted in those warnings.
+    """
+    import tensorflow as tf
+
+    model.make_predict_function()
+    spec = tf.TensorSpec((None, *model.inputs[0].shape[1:]), model.inputs[0].dtype)
+    model.predict_function.get_concrete_function([(spec,)])
 
 
 def latent_dim_of(decoder) -> int:

@@ -191,6 +191,17 @@ def test_the_range_comes_from_the_codes(pretrained, mnist):
     assert all(s.min <= s.value == 0.0 <= s.max for s in explorer.sliders)
 
 
+def test_codes_away_from_the_origin_start_z_where_the_sliders_are(pretrained):
+    """A model whose codes all lie at z > 0: the sliders start at their minimum, and Python's z
+    says so (it stayed at the origin, unlike the digit the page showed)."""
+    codes = np.random.default_rng(0).uniform(1.0, 2.0, size=(300, 2)).astype("float32")
+    explorer = LatentExplorer(pretrained.decoder, codes=codes)
+    shown = [s.value for s in explorer.sliders]
+    assert all(value > 0 for value in shown)
+    np.testing.assert_allclose(explorer.z, shown, atol=1e-6)
+    np.testing.assert_allclose(explorer.view.z, shown, atol=1e-6)
+
+
 def test_a_decoder_the_page_cannot_run_is_decoded_in_the_kernel(pretrained):
     import keras
 

@@ -8,7 +8,7 @@ that for kernel websockets (figures in ``benchmarks/README.md``).
 
 Installing vaelab does not enable it: it patches the server's websocket handler, so it is
 turned on only where asked, for one server
-(``jupyter lab --ServerApp.jpserver_extensions='{"vaelab.server": true}'``) or for the course's
+(``jupyter lab --ServerApp.jpserver_extensions=vaelab.server=True``) or for the course's
 own environment (``jupyter server extension enable --sys-prefix vaelab.server``, as
 ``binder/postBuild`` does). Importing this module changes nothing; only loading it as an
 extension patches the handler, in that server process. It imports only ``jupyter_server``.

@@ -337,7 +337,8 @@ class LatentExplorer(widgets.VBox):
             high = np.full(self.latent_dim, SLIDER_RANGE)
         else:
             low, high = latent_limits(shown)
-        self.z = np.zeros(self.latent_dim, dtype=np.float32)
+        # The origin, or its nearest point in range when the codes lie away from it.
+        self.z = np.clip(0.0, low, high).astype(np.float32)
         self.sliders = [
             _slider(_subscript(i), float(low[i]), float(high[i]))
             for i in range(min(self.latent_dim, MAX_SLIDERS))

@@ -394,6 +394,17 @@ def test_beta_effect_reads_the_learners_own_results():
     rejected(exercises.beta_effect, "down", None, because="results table")
 
 
+def test_beta_effect_compares_what_its_question_names():
+    """The question, the hint and the judge speak of the same two β (the smallest and the
+    largest of the table), and a run whose KL rose is not explained as a KL that shrank."""
+    bumpy = {0.5: {"kl_loss": 5.0}, 4.0: {"kl_loss": 6.0}, 30.0: {"kl_loss": 0.1}}
+    assert status(exercises.beta_effect, "down", bumpy)[0] == "correct"
+    assert "smallest" in exercises.beta_effect.task and "largest" in exercises.beta_effect.task
+    assert "smallest" in exercises.beta_effect.hints[1]
+    rising = {0.5: {"kl_loss": 1.0}, 4.0: {"kl_loss": 7.0}}
+    assert "shrinks" not in status(exercises.beta_effect, "up", rising)[1]
+
+
 def test_wrong_decoders():
     def too_wide(latent_dim):
         z = keras.Input(shape=(latent_dim,))

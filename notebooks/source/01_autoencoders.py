@@ -254,9 +254,9 @@ for row, (name, model) in zip(axes, models.items()):
     row[0].set_ylabel(name, fontsize=9)
 
 # %% [markdown]
-# The midpoints differ less than the hole maps do: a straight line between two codes mostly stays
-# where codes are, while the holes sit towards the edges of the box, where a sample from the
-# prior (notebook 04) lands but an interpolation rarely goes.
+# The midpoints usually differ less than the hole maps do: a straight line between two codes
+# mostly stays where codes are, while the holes sit towards the edges of the box, where a sample
+# from the prior (notebook 04) lands but an interpolation rarely goes.
 #
 # What to take away (the titles of the hole maps give your run's shares; they change from run
 # to run, and with the short training of quick mode the differences can be small):

@@ -134,7 +134,8 @@ for colour, digit in zip(("C0", "C1", "C2", "C3"), (0, 1, 4, 7)):
 ax.set(xlabel="z₁", ylabel="z₂", title="q(z | x) for four digits: 1σ, 2σ and samples")
 ax.legend(loc="upper right")
 # Zoom in where the map is crowded: the test digit whose 2σ box holds the most other means.
-crowd = (np.abs(z_mean[:, None] - z_mean[None]) < 2 * sigma[:, None]).all(axis=-1).sum(axis=1) - 1
+crowd = np.array([np.all(np.abs(z_mean - m) < 2 * s, axis=1).sum() for m, s in zip(z_mean, sigma)])
+crowd -= 1  # the digit's own mean
 j = int(np.argmax(crowd))
 points = z_mean[j] + sigma[j] * rng.standard_normal((200, 2))
 zoom.scatter(points[:, 0], points[:, 1], s=3, color="black")
@@ -247,4 +248,5 @@ PosteriorExplorer(vae, x_test, y_test, prior_grid=prior_grid)
 # - Looked at the encoder's clouds q(z | x), dots on the map of all codes.
 # - Computed log p(x) by quadrature over the latent plane and measured the gap to the ELBO.
 # - Drew the true posterior beside q(z | x) and saw where a single Gaussian misses.
-# - Next, *Spot the bug*: the chapter this course follows got two of these formulas wrong.
+# - Next, *Spot the bug*: the program of the chapter this course follows departs from the ELBO
+#   in two places. Can you find them?

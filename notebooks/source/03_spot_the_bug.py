@@ -123,7 +123,7 @@ q.check(fixed_loss)
 # If both checks said *Correct*, you found them; if not, this section gives them away, so
 # finish the hunt first.
 #
-# ### Bug 1: σ = exp(z_log_var)
+# ### The first mistake, in `chapter_sample`
 #
 # `z_log_var` is the log of the **variance** σ². So σ = exp(½ · z_log_var). The chapter uses
 # exp(z_log_var), which is σ², not σ. The KL term, however, is written for a log-variance. The
@@ -138,7 +138,7 @@ print("correct sigma = exp(z_log_var / 2) =", round(float(np.exp(0.5 * z_log_var
 print("chapter sigma = exp(z_log_var)     =", round(float(np.exp(z_log_var)), 3))
 
 # %% [markdown]
-# ### Bug 2: the KL weight
+# ### The second mistake, in the loss
 #
 # The chapter's loss (your `chapter_loss_replica`; in Keras, `vaelab.models.chapter_loss`) is
 #
@@ -273,8 +273,9 @@ for fix, rows in pairs.items():
 # What to look for, and why. The σ bug samples a narrower cloud than the one the KL is computed
 # for wherever σ < 1, and the ruler charges the KL of the cloud actually sampled, which is larger.
 # The weight bug makes the KL cheap (0.392 instead of 1), so the codes drift from the prior and
-# the ruler, at weight 1, charges for the drift. Whether each fix helps by a lot or a little
-# depends on the run: with few epochs the differences are a few nats and can even change sign.
+# the ruler, at weight 1, charges for the drift. How much each fix helps depends on the run (the
+# data, the epochs, the seed): read the sizes in your own table; with a short training a
+# difference can be large, small, or even of the other sign.
 #
 # ## The chapter's own number, in nats
 #
@@ -295,8 +296,8 @@ print(f"the chapter's val_loss × 784: {own:.1f};  the same model on the ruler: 
 #
 # With a KL weight of 0.39 instead of 1, the models with the weight bug pay less for spreading
 # their codes away from the origin; with the σ bug the clouds they sample are narrower than the
-# ones they pay for. Compare how far each scatter extends beyond the unit circle, where the prior
-# puts 39% of its mass.
+# ones they pay for. Compare how far each scatter extends beyond the prior's circles: the 1σ
+# circle holds 39% of its mass, the 2σ circle 86%.
 
 # %%
 fig, axes = plt.subplots(1, 4, figsize=(16, 4), layout="constrained")

@@ -164,7 +164,8 @@ for row, (name, images) in zip(axes, rows.items()):
 # %% [markdown]
 # ## 4. Arithmetic
 #
-# Concept vectors add up: "a 1, minus one-ness, plus seven-ness" should land near the 7s.
+# Concept vectors add up, or so the recipe hopes: does "a 1, minus one-ness, plus seven-ness"
+# land near the 7s? The cell counts the labels of the 25 test codes nearest to it.
 
 # %%
 moved = codes[a] - vectors[1] + vectors[7]
@@ -213,12 +214,12 @@ for name, concepts in (("2 dimensions", vectors), ("8 dimensions", vectors8)):
           f"random directions: |cos| = {chance:.2f} on average")
 
 # %% [markdown]
-# Read each cosine against its baseline: a cosine near 1 says the two concepts share a
-# direction; one near the random baseline says no more than chance does. Now start from the
-# average digit (the mean code) and walk along four-ness, then along nine-ness, in both models.
-# Where the cosine is high the two walks look alike; with more room each concept can take a
-# direction of its own (how much depends on the training run of the 8-D model: check the
-# cosines above).
+# Read the size of each cosine against its baseline: near ±1, the two concepts lie along one
+# axis (the same way or opposite ways); near the random baseline, they are no more related than
+# two random directions. Now start from the average digit (the mean code) and walk along
+# four-ness, then along nine-ness, in both models. Where the cosine is high the two walks look
+# alike; with more room each concept can take a direction of its own (how much depends on the
+# training run of the 8-D model: check the cosines above).
 
 # %%
 codes8 = encode_means(vae8, x_test)
@@ -274,19 +275,22 @@ print("slant of the edited images, averaged over the five digits:",
       np.round(measured.mean(axis=0), 2))
 
 # %% [markdown]
-# The same direction tilts a 0, a 2, a 3, a 5 and a 7, and the slant measured on the decoded
-# images grows with α: one direction of the latent space, found without a single label, means
-# "lean right" for every class. It is not pure: slant correlates with class (the class means
-# printed above: 5s, for one, lean clearly more than 7s and 9s), so the most right-leaning fifth
-# of the digits holds more of some classes than the most left-leaning fifth, and the vector also
-# carries a little of "which digit". Large α leaves the data as in section 2.
+# Read the printed row: where the slant measured on the decoded images grows with α, the same
+# direction tilts a 0, a 2, a 3, a 5 and a 7, and one direction of the latent space, found
+# without a single label, means "lean right" for every class. (The 8-D model trains briefly
+# here; after quick mode's single epoch the row may hardly move.) The vector is not pure: slant
+# correlates with class (the class means printed above: 5s, for one, lean clearly more than 7s
+# and 9s), so the most right-leaning fifth of the digits holds more of some classes than the most
+# left-leaning fifth, and the vector also carries a little of "which digit". Large α leaves the
+# data as in section 2.
 #
 # ## What we did
 #
 # - Built concept vectors from class means, and edited images along them with a slider; saw the
 #   edits leave the data when pushed far.
 # - Interpolated between two digits and did arithmetic with codes.
-# - Measured how four-ness and nine-ness share a direction in 2-D and less so in 8-D.
+# - Measured the angle between four-ness and nine-ness in 2-D and in 8-D, against the angle
+#   between random directions.
 # - Found a slant vector without labels and applied it to every digit class.
 # - Next, **06 · Beyond**: the KL weight β, bigger latent spaces, posterior collapse, blur and
 #   other data.

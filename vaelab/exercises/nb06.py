@@ -22,21 +22,27 @@ def _beta_effect(answer, results):
     table = ", ".join(f"β={b:g}: KL {k:.2f}" for b, k in zip(betas, kls))
     if text != went:
         raise Wrong(f"look at your own table ({table}).")
+    if went == "up":
+        return (
+            "your table says up, against the usual: a heavier KL weight pulls q(z|x) towards "
+            "the prior. A short training can leave such a run; train longer and compare."
+        )
     return (
-        f"your table says {went}: a heavier KL weight pulls q(z|x) towards the prior, so "
-        "the KL shrinks and reconstructions blur."
+        "your table says down: a heavier KL weight pulls q(z|x) towards the prior, so the KL "
+        "shrinks and reconstructions blur."
     )
 
 
 beta_effect = Exercise(
     "beta_effect",
     "06",
-    'as β grows, does the KL of the trained model go "up" or "down"? Read your own results.',
+    'from the smallest β of your table to the largest, does the KL of the trained model go "up" '
+    'or "down"? Read your own results.',
     _beta_effect,
     [
         "The loss is reconstruction + β · KL. What does the optimizer do to a term whose price "
         "goes up?",
-        "Compare results[0.5]['kl_loss'] with results[4.0]['kl_loss'].",
+        "Compare the kl_loss of the smallest β in results with that of the largest.",
     ],
 )
 

@@ -13,7 +13,7 @@ import numpy as np
 from scipy.special import ndtri  # the Gaussian's inverse CDF (norm.ppf), without scipy.stats
 
 from vaelab._checks import as_images, as_labels, as_latent, positive_int
-from vaelab.defaults import DECODE_BATCH_SIZE
+from vaelab.defaults import DECODE_BATCH_SIZE, ENCODE_BATCH_SIZE
 
 
 def keras_call(model):
@@ -89,7 +89,7 @@ def decode(decoder, z, batch_size: int = DECODE_BATCH_SIZE) -> np.ndarray:
     return _in_batches(decoder_function(decoder), z, batch_size)
 
 
-def encode(encoder, x, batch_size: int = 1000):
+def encode(encoder, x, batch_size: int = ENCODE_BATCH_SIZE):
     """Encode images ``x`` to ``(z_mean, z_log_var)`` NumPy arrays, batch by batch; notebook 02.
 
     ``x`` is checked like every image input of vaelab: uint8 grey levels are divided by 255
@@ -102,7 +102,7 @@ def encode(encoder, x, batch_size: int = 1000):
 
 def encode_means(model, x) -> np.ndarray:
     """The code of each image: ``z_mean`` for a VAE, ``z`` for a plain autoencoder."""
-    codes = _in_batches(keras_call(model.encoder), as_images(x, "x"), 1000)
+    codes = _in_batches(keras_call(model.encoder), as_images(x, "x"), ENCODE_BATCH_SIZE)
     return codes[0] if isinstance(codes, list) else codes
 
 

@@ -253,12 +253,17 @@ def test_the_placeholder_is_a_nudge_not_an_error(name, right_answers, capsys):
 
 @pytest.mark.parametrize("name", sorted(ALL))
 def test_hints_ask_first_and_the_solution_is_one_step_away(name, capsys):
+    """Three levels: a question, a pointer, the code (the stored solution, written once)."""
     exercise = ALL[name]
-    assert len(exercise.hints) >= 2 and "?" in exercise.hints[0], exercise.hints[0]
+    assert len(exercise.hints) == 2 and "?" in exercise.hints[0], exercise.hints[0]
     exercise.hint()
     first = capsys.readouterr().out
-    assert first.startswith("Hint 1 of") and "q.hint(2)" in first
+    assert first.startswith("Hint 1 of 3") and "q.hint(2)" in first
     exercise.hint(2)
+    assert "q.hint(3)" in capsys.readouterr().out
+    exercise.hint(3)
+    code = capsys.readouterr().out
+    assert code.startswith("Hint 3 of 3: the code:") and exercise.solution_text.strip() in code
     exercise.solution()
     assert "Solution:" in capsys.readouterr().out
 

@@ -150,7 +150,8 @@ def solutions(sources=None) -> dict[str, str]:
         for name, index in cells.items():
             if name in found:
                 raise ValueError(f"{source.name}: {name} is posed in two notebooks.")
-            found[name] = EXERCISE.sub("", variant_of(code[index], "solution")).strip("\n")
+            text = EXERCISE.sub("", variant_of(code[index], "solution")).strip("\n")
+            found[name] = re.sub(r"\n{3,}", "\n\n", text)  # the import's blank lines go too
     return found
 
 

@@ -148,6 +148,25 @@ zoom.set(xlim=(z_mean[j, 0] - half, z_mean[j, 0] + half),
          title=f"a crowded spot: {crowd[j]} other test digits' means inside a {y_test[j]}'s cloud");
 
 # %% [markdown]
+# ### Draw a digit, see its cloud
+#
+# Draw a digit in the black square. When you lift the pen, your drawing is shrunk to 28 × 28
+# pixels and the encoder maps it to q(z | x): the map shows its 1σ and 2σ ellipses and a few
+# samples z = μ + σ · ε (the spread magnified ×10, or the cloud would be a dot), and beside the
+# drawing the digit decoded from μ. "resample ε" draws new samples. Where does a sloppy 7
+# land? A digit that is half 4, half 9?
+
+# %%
+from vaelab.widgets import PosteriorSketch
+
+sketch = PosteriorSketch(vae, x_test, y_test)
+sketch
+
+# %% [markdown]
+# After a stroke, `sketch.x` holds the 28 × 28 pixels the encoder saw, and `sketch.z_mean`,
+# `sketch.z_log_var` and `sketch.samples` its encoding.
+
+# %% [markdown]
 # ## 3. The true log-likelihood and the ELBO gap
 #
 # The ELBO is a *bound*. With a 2-D latent space we can compute the real thing,

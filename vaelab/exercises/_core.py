@@ -42,6 +42,11 @@ class Exercise:
     """
 
     def __init__(self, name: str, notebook: str, task: str, judge: Callable, hints):
+        if len(hints) != 2:
+            raise ValueError(
+                f"{name}: give two hints, a question and a pointer; the third level is the "
+                f"solution code, read from solutions.json (got {len(hints)} hints)."
+            )
         self.name, self.notebook, self.task = name, notebook, task
         self.judge, self.hints = judge, list(hints)
 
@@ -87,14 +92,21 @@ class Exercise:
         """Print the verdict on ``answer``: it starts with "Correct" only when it is right."""
         print(self.verdict(*answer)[1])
 
+    @property
+    def levels(self) -> list[str]:
+        """The hint levels: a question, a pointer, then the code (the stored solution)."""
+        code = self.solution_text
+        return [*self.hints, "the code:\n" + code if code else "q.solution() shows the code."]
+
     def hint(self, level: int = 1) -> None:
-        """Print hint ``level`` (1 asks a question; later ones say more)."""
+        """Print hint ``level``: 1 asks a question, 2 points the way, 3 is the code."""
+        levels = self.levels
         try:
-            level = min(max(int(level), 1), len(self.hints))
+            level = min(max(int(level), 1), len(levels))
         except (TypeError, ValueError):
             level = 1
-        more = f" (q.hint({level + 1}) for the next)" if level < len(self.hints) else ""
-        print(f"Hint {level} of {len(self.hints)}: {self.hints[level - 1]}{more}")
+        more = f" (q.hint({level + 1}) for the next)" if level < len(levels) else ""
+        print(f"Hint {level} of {len(levels)}: {levels[level - 1]}{more}")
 
     def solution(self) -> None:
         """Print the solution: the notebook's solution cell, without its exercise import."""

@@ -160,9 +160,5 @@ codes_vs_prior = Exercise(
         "N(μ, σ²); what is E[z²] for one cloud, and then for all of them?",
         "box_share: np.all(np.abs(z_mean) < edge, axis=1), then its mean. second_moment: "
         "E[z²] of N(μ, σ²) is μ² + σ², with σ² = exp(z_log_var); average over axis 0.",
-        "def box_share(z_mean, edge):\n"
-        "    return np.mean(np.all(np.abs(z_mean) < edge, axis=1))\n\n"
-        "def second_moment(z_mean, z_log_var):\n"
-        "    return np.mean(z_mean**2 + np.exp(z_log_var), axis=0)",
     ],
 )

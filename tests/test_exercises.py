@@ -561,9 +561,17 @@ def test_a_solution_block_is_found_in_either_layout():
         posed([same_cell, same_cell])
 
 
-#: Exercises whose notebook trains models before them: their namespace costs a minute or more
-#: in quick mode (01: 50 s before holes; 06: 60 s), measured.
-SLOW = {"holes", "beta_effect", "kl_per_dimension"}
+#: Exercises whose notebook namespace costs seconds or more to build (01 and 06 train models
+#: before them: about a minute in quick mode; the others build models or grids), measured.
+SLOW = {
+    "holes",
+    "beta_effect",
+    "kl_per_dimension",
+    "codes_vs_prior",
+    "decoder",
+    "pixel_floor",
+    "quadrature",
+}
 
 
 class NotebookRun:

@@ -83,6 +83,7 @@ def test_quadrature_rejects_by_name(wrong, because):
         rejected(quadrature, wrong, because=because)
 
 
+@pytest.mark.slow
 def test_quadrature_is_the_metric_of_the_course():
     """The solution, on a real digit and the pretrained decoder, gives log_likelihood's value."""
     import vaelab

@@ -101,6 +101,7 @@ def test_interpolation_takes_single_images_in_any_layout(pretrained, mnist):
     np.testing.assert_array_equal(flat, batched)
 
 
+@pytest.mark.slow
 def test_prior_overlay_and_posterior_figure(pretrained, mnist):
     from vaelab.metrics import posterior_map
 

@@ -84,6 +84,7 @@ def test_import_vaelab_loads_no_tensorflow():
     assert result.stdout.split() == ["False", "False"], result.stderr
 
 
+@pytest.mark.slow
 def test_the_users_keras_json_backend_stands(tmp_path):
     """A JAX user's ``keras.json`` keeps choosing JAX after ``import vaelab``."""
     (tmp_path / "keras.json").write_text(json.dumps({"backend": "jax"}))
@@ -228,6 +229,7 @@ def test_a_users_tf_cpp_min_log_level_turns_the_filter_off(tmp_path):
     assert result.stderr.splitlines() == BENIGN_LINES  # and no device probe of ours either
 
 
+@pytest.mark.slow
 def test_tensorflow_loads_quietly_when_a_model_is_built():
     result = run_python("import vaelab; vaelab.build_vae(); import tensorflow; print('built')")
     assert result.stdout.strip() == "built" and result.stderr == "", result.stderr

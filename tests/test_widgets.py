@@ -98,6 +98,7 @@ def test_widget_functions_reject_bad_input(pretrained, mnist):
         InterpolationExplorer(pretrained, np.zeros((32, 32, 1)), np.zeros((32, 32, 1)))
 
 
+@pytest.mark.slow
 def test_posterior_explorer_follows_the_picked_digit(pretrained, mnist):
     from vaelab.metrics import log_likelihood
 
@@ -171,6 +172,7 @@ def test_the_explorer_decodes_in_the_page_and_python_knows_z(pretrained):
     np.testing.assert_allclose(explorer.z, [0.5, -0.75])
 
 
+@pytest.mark.slow
 def test_the_range_comes_from_the_codes(pretrained, mnist):
     (_, _), (x_test, y_test) = mnist
     explorer = LatentExplorer(pretrained.decoder, pretrained.encoder, x_test, y_test)

@@ -87,6 +87,13 @@ def test_plain_autoencoder_reconstructions(mnist):
     assert len(fig.axes) == 8
 
 
+def test_plot_history_ticks_whole_epochs():
+    logs = {"loss": [210.0, 168.0, 163.0, 161.0], "kl_loss": [6.5, 4.8, 5.0, 5.1]}
+    for ax in plotting.plot_history(logs):
+        ticks = [t for t in ax.get_xticks() if 1 <= t <= 4]
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks
+
+
 def test_plot_history_needs_a_history():
     with pytest.raises(ValueError, match="History"):
         plotting.plot_history([1, 2, 3])

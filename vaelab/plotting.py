@@ -260,6 +260,7 @@ def plot_history(history, axes=None, figsize=(9, 3.2)):
     ``.history`` dict; ``axes`` is a pair of axes to draw into.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     logs = getattr(history, "history", history)
     if not isinstance(logs, dict) or "loss" not in logs:
@@ -282,6 +283,7 @@ def plot_history(history, axes=None, figsize=(9, 3.2)):
                     epochs, logs["val_" + key], color=color, ls="--", marker="x", label="val_" + key
                 )
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.5
         ax.grid(alpha=0.3)
         if ax.lines:
             ax.legend(fontsize=8)

@@ -1,12 +1,19 @@
-"""Wall time and peak memory (kernel VmHWM) of every notebook, in quick or full mode.
+"""Wall time, kernel CPU time and peak memory (kernel VmHWM) of each notebook, quick or full.
 
-    VAELAB_QUICK=0 python benchmarks/notebook_resources.py [--solutions] [--out FILE] [NAME ...]
+    VAELAB_QUICK=0 python benchmarks/notebook_resources.py [--solutions] [--from-sources]
+        [--out FILE] [--save DIR] [NAME ...]
 
 ``--solutions`` runs ``notebooks/solutions/`` (every exercise answered) instead of the learner
-notebooks of ``notebooks/``. ``--save DIR`` keeps the executed notebooks there, outputs and
-figures included (to read a full-mode run's numbers and look at its figures).
+notebooks of ``notebooks/``. ``--from-sources`` builds each notebook from its text source
+(``notebooks/source/``, as ``tools/build_notebooks.py`` does) instead of reading the written
+one: the figures then hold for the sources as they are, built or not. ``--save DIR`` keeps the
+executed notebooks there, outputs and figures included (to read a full-mode run's numbers and
+look at its figures).
 
 Each notebook runs top to bottom in a fresh kernel (nbclient), as "Restart and run all" does.
+CPU seconds are the kernel's own (user + system, its children included): on a shared machine
+they move less with the load than the wall time. ``warnings`` counts outputs, stdout included,
+that carry a Python or TensorFlow warning (TensorFlow logs to stdout in a kernel).
 """
 
 from __future__ import annotations
@@ -23,16 +30,31 @@ from nbclient import NotebookClient
 
 from vaelab.io import write_text_atomic
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
 
 
-def run(path: Path, save: Path | None = None) -> dict:
-    notebook = nbformat.read(path, as_version=4)
+def notebooks(solutions: bool, from_sources: bool) -> dict:
+    """Name → (notebook, the folder it runs in), sorted by name."""
+    folder = NOTEBOOKS / "solutions" if solutions else NOTEBOOKS
+    if not from_sources:
+        return {
+            path.name: (nbformat.read(path, as_version=4), folder)
+            for path in sorted(folder.glob("*.ipynb"))
+        }
+    sys.path.insert(0, str(ROOT / "tools"))
+    from build_notebooks import build, source_paths
+
+    variant = "solution" if solutions else "learner"
+    return {
+        f"{source.stem}.ipynb": (build(source, variant=variant), folder)
+        for source in source_paths()
+    }
+
+
+def run(notebook, name: str, folder: Path, save: Path | None = None) -> dict:
     client = NotebookClient(
-        notebook,
-        timeout=1800,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
+        notebook, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
     )
     start = time.perf_counter()
     with client.setup_kernel():
@@ -41,6 +63,9 @@ def run(path: Path, save: Path | None = None) -> dict:
         pid = client.km.provisioner.process.pid
         with open(f"/proc/{pid}/status") as status:
             peak_kb = int(next(line.split()[1] for line in status if line.startswith("VmHWM")))
+        with open(f"/proc/{pid}/stat") as stat:
+            # utime, stime, cutime, cstime: fields 14-17, after the parenthesised name
+            ticks = sum(int(v) for v in stat.read().rsplit(")", 1)[1].split()[11:15])
     stderr = sum(
         1
         for c in notebook.cells
@@ -48,14 +73,24 @@ def run(path: Path, save: Path | None = None) -> dict:
         for o in c.outputs
         if o.get("name") == "stderr"
     )
+    warnings = sum(
+        1
+        for c in notebook.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if "Warning" in o.get("text", "") or "WARNING" in o.get("text", "")
+    )
     seconds = time.perf_counter() - start
     if save is not None:
         save.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(save / path.name, nbformat.writes(notebook))
+        write_text_atomic(save / name, nbformat.writes(notebook))
     return {
         "seconds": round(seconds, 1),
+        "cpu_seconds": round(ticks / os.sysconf("SC_CLK_TCK"), 1),
         "peak_rss_mb": round(peak_kb / 1024),
         "stderr_outputs": stderr,
+        "warnings": warnings,
+        "load_1min_after": round(os.getloadavg()[0], 2),
     }
 
 
@@ -65,20 +100,21 @@ def main(argv=None) -> int:
     parser.add_argument("--solutions", action="store_true")
     parser.add_argument("--out", default=None)
     parser.add_argument("--save", type=Path, default=None)
+    parser.add_argument("--from-sources", action="store_true")
     args = parser.parse_args(argv)
-    folder = NOTEBOOKS / "solutions" if args.solutions else NOTEBOOKS
     os.environ.setdefault("VAELAB_OFFLINE", "1")
     mode = "quick" if os.environ.get("VAELAB_QUICK", "0") == "1" else "full"
     results = {
         "mode": mode,
         "variant": "solution" if args.solutions else "learner",
+        "load_before": [round(v, 2) for v in os.getloadavg()],
         "notebooks": {},
     }
-    for path in sorted(folder.glob("*.ipynb")):
-        if args.names and not any(name in path.name for name in args.names):
+    for name, (notebook, folder) in notebooks(args.solutions, args.from_sources).items():
+        if args.names and not any(wanted in name for wanted in args.names):
             continue
-        results["notebooks"][path.name] = run(path, args.save)
-        print(mode, path.name, results["notebooks"][path.name], flush=True)
+        results["notebooks"][name] = run(notebook, name, folder, args.save)
+        print(mode, name, results["notebooks"][name], flush=True)
     if args.out:
         write_text_atomic(args.out, json.dumps(results, indent=1) + "\n")
     return 0

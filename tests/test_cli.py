@@ -42,6 +42,7 @@ def trained_run(tmp_path_factory, small_npz):
     return out, result
 
 
+@pytest.mark.slow
 def test_train_writes_model_history_and_metrics(trained_run):
     out, result = trained_run
     assert {"vae.keras", "history.json", "metrics.json"} <= {p.name for p in out.iterdir()}
@@ -56,6 +57,7 @@ def test_train_writes_model_history_and_metrics(trained_run):
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
 
 
+@pytest.mark.slow
 def test_evaluate_and_manifold(trained_run, small_npz, tmp_path):
     out, _ = trained_run
     result = vaelab("evaluate", out / "vae.keras", "--dataset", small_npz)
@@ -86,6 +88,7 @@ def test_evaluate_and_manifold(trained_run, small_npz, tmp_path):
         ([], "required"),
     ],
 )
+@pytest.mark.slow
 def test_bad_arguments_give_one_line_and_exit_2(args, message):
     result = vaelab(*args, timeout=120)
     assert result.returncode == 2
@@ -96,6 +99,7 @@ def test_bad_arguments_give_one_line_and_exit_2(args, message):
     )
 
 
+@pytest.mark.slow
 def test_evaluate_rejects_a_non_keras_file(tmp_path):
     bogus = tmp_path / "model.keras"
     bogus.write_bytes(b"this is not a zip archive")

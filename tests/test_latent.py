@@ -141,6 +141,7 @@ def test_concept_vectors_sum_to_zero_when_weighted(pretrained, mnist):
     np.testing.assert_allclose(total, 0, atol=1e-3)
 
 
+@pytest.mark.slow
 def test_other_models_still_decode_after_a_training_step(x_small):
     vae = build_vae(seed=0)
     z = np.zeros((2, 2), dtype="float32")
@@ -170,6 +171,7 @@ def test_each_model_is_traced_once_whatever_its_batch_sizes(x_small):
     assert vae.decoder.predict_function.experimental_get_tracing_count() == 1
 
 
+@pytest.mark.slow
 @tensorflow_only
 def test_decoding_through_many_fresh_models_prints_no_retracing_warning():
     """Notebook 06 decodes through one model per β: TensorFlow warned about "retracing"."""

@@ -68,6 +68,7 @@ def brute_force(pretrained, mnist):
     return x, logsumexp(grid.log_joint(x) + grid.log_cell_area, axis=1)
 
 
+@pytest.mark.slow
 def test_log_likelihood_finds_the_mass_far_from_q(pretrained, brute_force):
     x, exact = brute_force
     old = _q_box_only(pretrained, x)
@@ -80,6 +81,7 @@ def test_log_likelihood_finds_the_mass_far_from_q(pretrained, brute_force):
     np.testing.assert_allclose(new, exact[chosen], atol=0.25)
 
 
+@pytest.mark.slow
 def test_the_posterior_map_is_a_normalized_density_and_the_gap_a_kl(pretrained, mnist):
     (_, _), (x_test, _) = mnist
     grid = PriorGrid(pretrained.decoder)
@@ -106,6 +108,7 @@ def test_log_likelihood_checks_its_grid(pretrained, mnist):
         PriorGrid(pretrained.decoder, extent=-1.0)
 
 
+@pytest.mark.slow
 def test_importance_sampling_is_below_the_quadrature_for_a_2d_model(pretrained, mnist):
     """IS with few draws from q is a stochastic lower bound: on average below the exact value."""
     (_, _), (x_test, _) = mnist
@@ -127,6 +130,7 @@ def test_importance_sampling_is_below_the_quadrature_for_a_2d_model(pretrained, 
     assert np.mean(draws) < exact.mean()
 
 
+@pytest.mark.slow
 def test_the_pretrained_metadata_is_what_the_weights_score(pretrained, mnist):
     """The figures shipped in mnist.json are recomputed here, not trusted."""
     from vaelab.pretrained import metadata

@@ -32,6 +32,7 @@ def test_shapes_for_any_latent_dim(latent_dim, x_small):
     assert vae.decoder(np.zeros((3, latent_dim), "float32")).shape == (3, 28, 28, 1)
 
 
+@pytest.mark.slow
 def test_untrained_loss_is_about_784_ln2(x_small):
     keras.utils.set_random_seed(1)
     vae = build_vae()
@@ -75,6 +76,7 @@ def test_reconstruction_loss_is_summed_bce(rng):
     np.testing.assert_allclose(got, expected, rtol=1e-4)
 
 
+@pytest.mark.slow
 def test_neg_elbo_against_an_independent_numpy_computation(pretrained, mnist):
     (_, _), (x_test, _) = mnist
     x = x_test[:100]
@@ -94,6 +96,7 @@ def test_neg_elbo_against_an_independent_numpy_computation(pretrained, mnist):
     assert neg_elbo(pretrained, x, seed=1) != terms["neg_elbo"]
 
 
+@pytest.mark.slow
 def test_log_likelihood_bounds_the_elbo(pretrained, mnist):
     (_, _), (x_test, _) = mnist
     x = x_test[:20]
@@ -105,6 +108,7 @@ def test_log_likelihood_bounds_the_elbo(pretrained, mnist):
     assert log_px.mean() - elbo < 15.0  # the gap of a 2-D VAE is a few nats, not hundreds
 
 
+@pytest.mark.slow
 def test_log_likelihood_matches_brute_force_on_a_tiny_model(x_small):
     keras.utils.set_random_seed(2)
     vae = build_vae()
@@ -134,6 +138,7 @@ def test_importance_sampling_for_larger_latent_dim(x_small):
     assert values.shape == (3,) and np.all(np.isfinite(values))
 
 
+@pytest.mark.slow
 def test_determinism_same_seed_same_weights(x_small):
     from vaelab.training import train
 
@@ -149,6 +154,7 @@ def test_determinism_same_seed_same_weights(x_small):
     assert any(not np.array_equal(a, c) for a, c in zip(first, other))
 
 
+@pytest.mark.slow
 def test_save_and_load_round_trip(tmp_path, pretrained, mnist):
     (_, _), (x_test, _) = mnist
     path = tmp_path / "vae.keras"
@@ -187,6 +193,7 @@ def test_the_chapters_model_reproduces_the_chapter_formula(rng):
     assert isinstance(replica.optimizer, keras.optimizers.RMSprop)
 
 
+@pytest.mark.slow
 def test_autoencoder_is_deterministic_and_shares_the_decoder(x_small):
     autoencoder = build_autoencoder()
     assert autoencoder.encoder.output_shape == (None, 2)
@@ -217,6 +224,7 @@ def test_builders_reject_bad_arguments():
         (("sigma", "kl_weight"), 1.0, True),
     ],
 )
+@pytest.mark.slow
 def test_the_chapters_bugs_one_at_a_time(bugs, scale, chapter_loss_used, x_small, tmp_path):
     vae = build_vae(bugs=bugs, seed=0)
     assert vae.sampler.log_var_scale == scale and vae.bugs == bugs
@@ -235,6 +243,7 @@ def test_unknown_bugs_are_named():
     assert build_vae(bugs=("kl_weight", "sigma")).bugs == models.CHAPTER_BUGS
 
 
+@pytest.mark.slow
 def test_train_takes_the_plain_autoencoder_with_the_same_recipe(x_small):
     from vaelab.training import train
 

@@ -13,6 +13,7 @@ from vaelab.metrics import neg_elbo
 from vaelab.models import build_vae
 
 
+@pytest.mark.slow
 def test_defaults_beat_the_chapter_recipe_on_the_same_small_budget(mnist):
     """2 epochs on 2,000 digits: the defaults land near 200 nats and below the chapter's recipe."""
     (x_train, _), (x_test, _) = mnist
@@ -53,6 +54,7 @@ def rates(schedule, steps):
     return np.array([float(schedule(step)) for step in range(steps)])
 
 
+@pytest.mark.slow
 def test_warmup_cosine_schedule_shape():
     schedule = training.warmup_cosine(peak=2e-3, total_steps=2000)
     assert isinstance(schedule, keras.optimizers.schedules.CosineDecay)
@@ -70,6 +72,7 @@ def test_short_runs_warm_up_for_at_least_min_warmup_steps():
     assert np.allclose(short, 2e-3 * np.arange(20) / 50)  # only ramps up; never reaches the peak
 
 
+@pytest.mark.slow
 def test_one_quick_epoch_does_not_diverge_whatever_the_seed(mnist):
     """Quick mode's budget (1,000 digits, 1 epoch, 63 steps). With only the 5% warm-up (3 steps),
     RMSprop's large first updates sent z_log_var past +60 for seeds 0, 3 and 4 (KL ~1e10 nats
@@ -87,6 +90,7 @@ def test_one_quick_epoch_does_not_diverge_whatever_the_seed(mnist):
     assert max(scores) < 260, scores  # a diverged run stays at >= 400 (the untrained model: ~540)
 
 
+@pytest.mark.slow
 def test_the_schedule_runs_inside_the_optimizer_with_no_per_batch_hook(mnist):
     (x_train, _), _ = mnist
     vae = build_vae(seed=0)
@@ -110,6 +114,7 @@ def test_the_schedule_runs_inside_the_optimizer_with_no_per_batch_hook(mnist):
         assert getattr(training.RestoreOnNaN, hook) is getattr(keras.callbacks.Callback, hook)
 
 
+@pytest.mark.slow
 def test_each_call_starts_a_fresh_optimizer_of_the_same_kind(mnist):
     (x_train, _), _ = mnist
     vae = build_vae(seed=0)

@@ -73,6 +73,7 @@ def test_bad_training_settings(vae, kwargs, error, message):
         training.train(vae, GOOD, verbose=0, **kwargs)
 
 
+@pytest.mark.slow
 def test_numpy_scalars_are_numbers_everywhere(x_small, capsys):
     """A rate read from a NumPy array (np.float32) is a number like any other."""
     vae = models.build_vae(seed=0, beta=np.float32(1.0))
@@ -133,6 +134,7 @@ def test_missing_corrupt_and_foreign_model_files(tmp_path, vae):
     np.testing.assert_array_equal(fresh.decoder.get_weights()[0], vae.decoder.get_weights()[0])
 
 
+@pytest.mark.slow
 def test_nan_loss_stops_and_restores_the_last_good_epoch(x_small):
     keras.utils.set_random_seed(0)
     vae = models.build_vae(seed=0)
@@ -157,6 +159,7 @@ def test_nan_loss_stops_and_restores_the_last_good_epoch(x_small):
     assert np.isfinite(metrics.neg_elbo(vae, x_small[:16]))
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_after_the_batch_and_a_second_one_at_once(x_small, capsys):
     """Ctrl-C is a SIGINT to the main thread; send it from a callback at a known step."""
     import signal
@@ -193,6 +196,7 @@ def test_ctrl_c_stops_after_the_batch_and_a_second_one_at_once(x_small, capsys):
     assert not history.interrupted
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_cli_training_leaves_nothing_or_a_loadable_model(tmp_path, mnist):
     (x_train, _), _ = mnist
     npz = tmp_path / "d.npz"
@@ -258,6 +262,7 @@ print(hashlib.sha256(manifold_image(vae.decoder, n=15).tobytes()).hexdigest())
 """
 
 
+@pytest.mark.slow
 def test_restart_and_run_all_twice_gives_the_same_manifold_within_the_memory_budget():
     from nbclient import NotebookClient
 

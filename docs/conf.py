@@ -35,6 +35,11 @@ myst_heading_anchors = 3
 
 # Served by the site itself (relative paths are under _static/).
 mathjax_path = "mathjax/es5/tex-chtml.js"
+# \texttt{z\_log\_var} in the notebooks' math: text-mode escapes need MathJax's textmacros.
+mathjax3_config = {
+    "loader": {"load": ["[tex]/textmacros"]},
+    "tex": {"packages": {"[+]": ["textmacros"]}},
+}
 nb_ipywidgets_js = {
     "requirejs/require.js": {},
     "vaelab-widgets.js": {},
@@ -78,7 +83,7 @@ def _readme_command(label):
 def _substitutions():
     """The instructors' page's figures, each read from a benchmark file."""
     notebooks = _json("results_notebooks_full.json")["notebooks"]
-    rows = ["| notebook | time, full mode | peak memory of its kernel |", "| --- | ---: | ---: |"]
+    rows = ["| notebook | full mode | peak memory |", "| --- | ---: | ---: |"]
     for name, figures in notebooks.items():
         rows.append(
             f"| `{name.removesuffix('.ipynb')}` | {figures['seconds']:.0f} s "

@@ -155,13 +155,25 @@ def execute(notebook, quick: bool):
     return notebook
 
 
+def blank(output) -> bool:
+    """An output that shows nothing (a closed progress bar leaves an empty text), which a page
+    would draw as an empty box."""
+    data = output.get("data", {})
+    return (
+        output.get("output_type") == "display_data"
+        and set(data) == {"text/plain"}
+        and not (data["text/plain"].strip())
+    )
+
+
 def with_outputs(notebook, executed):
     """``notebook`` with the outputs (and widget state) of ``executed``, whose code matches."""
     notebook = copy.deepcopy(notebook)
     done = [cell for cell in executed.cells if cell.cell_type == "code"]
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     for cell, ran in zip(code, done, strict=True):
-        cell.outputs, cell.execution_count = ran.outputs, ran.execution_count
+        cell.outputs = [output for output in ran.outputs if not blank(output)]
+        cell.execution_count = ran.execution_count
     if "widgets" in executed.metadata:
         notebook.metadata["widgets"] = executed.metadata["widgets"]
     return notebook

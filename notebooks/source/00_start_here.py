@@ -20,7 +20,7 @@
 # | --- | --- |
 # | 01 · Autoencoders | rebuild an image; the holes an autoencoder leaves, and what fills them |
 # | 02 · Building the VAE | the generative story, the ELBO, the reparameterization; the model |
-# | Evaluating the VAE | what the nats mean; log p(x); the true posterior beside q(z \| x) |
+# | 02b · Evaluating the VAE | what the nats mean; log p(x); the true posterior beside q(z \| x) |
 # | 03 · Spot the bug | read a replica of the chapter's program and find its two mistakes |
 # | 04 · Exploring the latent space | the digit map, the codes against the prior, the explorer |
 # | 05 · Concept vectors | "four-ness" and "slant", editing and interpolating images |

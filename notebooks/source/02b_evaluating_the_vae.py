@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Evaluating the VAE
+# # 2b · Evaluating the VAE
 #
 # The notebook *Building the VAE* trained a model by lowering its negative ELBO. Here we ask what
 # that number means, and how far it is from the quantity the ELBO bounds: with a 2-D latent

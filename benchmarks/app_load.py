@@ -19,9 +19,9 @@ Per run, one standalone Voilà server serves a folder with the app and the bare-
 ``--app keras`` serves the app as it was before LiteRT (Keras decodes and encodes in the
 kernel); ``--app page`` (the default) serves ``notebooks/explorer_app.ipynb``. ``--preheat``
 starts Voilà with ``--preheat_kernel=True`` and a pool of N kernels for the app (none for the
-floor page), which run the app before anyone connects (the wait for that is reported apart); the pool
-refills only after ``--fill-delay`` seconds, so that refills do not compete with the class
-arriving. The numbers are for this machine: the browser's N pages share its CPUs with the
+floor page), which run the app before anyone connects (the wait for that is reported apart);
+the pool refills only after ``--fill-delay`` seconds, so that refills do not compete with the
+class arriving. The numbers are for this machine: the browser's N pages share its CPUs with the
 server and the kernels.
 """
 

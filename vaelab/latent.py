@@ -52,7 +52,10 @@ def _trace_for_any_batch(model) -> None:
 
     model.make_predict_function()
     spec = tf.TensorSpec((None, *model.inputs[0].shape[1:]), model.inputs[0].dtype)
-    model.predict_function.get_concrete_function([(spec,)])
+    try:
+        model.predict_function.get_concrete_function([(spec,)])
+    except (TypeError, ValueError):  # another Keras signature: it traces per batch size itself
+        pass
 
 
 def latent_dim_of(decoder) -> int:

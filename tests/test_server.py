@@ -250,3 +250,42 @@ def test_a_notebook_that_imports_vaelab_first_shows_nothing_in_red(monkeypatch):
     notebook = nbformat.v4.new_notebook(cells=[cell])
     NotebookClient(notebook, kernel_name="python3", timeout=300).execute()
     assert [o.get("name") for o in cell.outputs] == ["stdout"], cell.outputs
+
+
+def test_enable_writes_the_config_entry_jupyter_server_reads(tmp_path):
+    """``python -m vaelab.server enable`` is what Binder's postBuild runs; ``jupyter server
+    extension enable`` refuses an extension with no config entry, so this writes one, and
+    jupyter_server's own config manager must read it back (``.ci/binder-check`` runs the real
+    ``jupyter server extension list``)."""
+    from jupyter_server.extension.config import ExtensionConfigManager
+
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "vaelab.server", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=clean_env(),
+        )
+
+    def enabled():
+        # as ``jupyter server extension list --sys-prefix`` reads the environment's config
+        manager = ExtensionConfigManager(read_config_path=[str(tmp_path / "etc" / "jupyter")])
+        return manager.get_jpserver_extensions().get("vaelab.server")
+
+    assert enabled() is None
+    done = run("enable", "--prefix", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert enabled() is True
+    assert run("disable", "--prefix", str(tmp_path)).returncode == 0
+    assert enabled() is False
+    assert [p.name for p in (tmp_path / "etc/jupyter/jupyter_server_config.d").iterdir()] == [
+        "vaelab.server.json"  # the file jupyter's own enable/disable edits; nothing half written
+    ]
+
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    failed = run("enable", "--prefix", str(blocked))
+    assert failed.returncode == 1
+    assert "could not write the config entry" in failed.stderr and str(blocked) in failed.stderr
+    assert "Traceback" not in failed.stderr

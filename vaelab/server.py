@@ -9,14 +9,27 @@ that for kernel websockets (figures in ``benchmarks/README.md``).
 Installing vaelab does not enable it: it patches the server's websocket handler, so it is
 turned on only where asked, for one server
 (``jupyter lab --ServerApp.jpserver_extensions=vaelab.server=True``) or for the course's
-own environment (``jupyter server extension enable --sys-prefix vaelab.server``, as
-``binder/postBuild`` does). Importing this module changes nothing; only loading it as an
-extension patches the handler, in that server process. It imports only ``jupyter_server``.
+own environment (``python -m vaelab.server enable``, as ``binder/postBuild`` does; ``disable``
+turns it off). Importing this module changes nothing; only loading it as an extension patches
+the handler, in that server process. It imports only ``jupyter_server``.
+
+``jupyter server extension enable`` cannot do the second: since jupyter_server 2.x it enables
+only extensions that already have an entry in the environment's config, and vaelab installs
+none. ``python -m vaelab.server enable`` writes that entry,
+``<prefix>/etc/jupyter/jupyter_server_config.d/vaelab.server.json``, the file an extension's package
+would otherwise install; after it, ``jupyter server extension list`` shows it and
+``jupyter server extension disable --sys-prefix vaelab.server`` works too.
 """
 
 from __future__ import annotations
 
+import argparse
 import functools
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
 
 _MARK = "_vaelab_nodelay"
 
@@ -39,3 +52,54 @@ def _load_jupyter_server_extension(serverapp) -> None:
         setattr(open, _MARK, True)
         KernelWebsocketHandler.open = open
     serverapp.log.info("vaelab.server: kernel websockets send small messages at once (TCP_NODELAY)")
+
+
+def config_file(prefix: str | os.PathLike | None = None) -> Path:
+    """The environment's config entry for this extension (``prefix`` defaults to ``sys.prefix``)."""
+    return Path(
+        prefix or sys.prefix, "etc", "jupyter", "jupyter_server_config.d", "vaelab.server.json"
+    )
+
+
+def set_enabled(enabled: bool, prefix: str | os.PathLike | None = None) -> Path:
+    """Write the environment's config entry for this extension, atomically; return its path."""
+    path = config_file(prefix)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps({"ServerApp": {"jpserver_extensions": {"vaelab.server": enabled}}}, indent=2)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".vaelab-", suffix=".json")
+    try:
+        with os.fdopen(handle, "w") as stream:
+            stream.write(text + "\n")
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m vaelab.server",
+        description="Turn vaelab's server extension (TCP_NODELAY on kernel websockets) on or off "
+        "for every Jupyter server of one environment.",
+    )
+    parser.add_argument("action", choices=["enable", "disable"])
+    parser.add_argument(
+        "--prefix", default=sys.prefix, help="the environment (default: this Python's, %(default)s)"
+    )
+    args = parser.parse_args(argv)
+    try:
+        path = set_enabled(args.action == "enable", args.prefix)
+    except OSError as error:
+        print(
+            f"vaelab.server: could not write the config entry under {args.prefix}: {error}. "
+            "Run it as the environment's owner, or pass --prefix for an environment you own.",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"vaelab.server {args.action}d for the environment {args.prefix} ({path})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -7,7 +7,9 @@ every move and every paint of the digit (a new value of the explorer canvas' ``d
 or a new ``src`` of the floor's image, each seen at the next animation frame), and reports
 
 * updates painted per second, from the first move to the last paint;
-* move → paint latency (each move to the first paint after it), median and p95;
+* move → paint latency (each move to the first paint that shows its z or a newer one: the
+  explorer numbers its decodes, see ``move_latencies`` in ``tests/test_browser.py``), median
+  and p95;
 * the same drag with the kernel process frozen (SIGSTOP, then SIGCONT), where a kernel-side
   digit cannot change at all.
 
@@ -77,14 +79,14 @@ def paced_drag(page, root, direction: int) -> dict:
     moved = time.perf_counter() - start
     page.mouse.up()
     page.wait_for_timeout(600)
-    moves, paints = page.evaluate("[window.__moves, window.__paints]")
-    painted = [p for p in paints if moves and p >= moves[0]]
-    latencies = []
-    for t in moves:
-        later = [p for p in painted if p >= t]
-        if later:
-            latencies.append(later[0] - t)
-    span = (painted[-1] - moves[0]) / 1000 if painted else None
+    moves, asked, paints = page.evaluate("[window.__moves, window.__asked, window.__paints]")
+    painted = [p for p in paints if moves and p[0] >= moves[0]]
+    if len(asked) != len(moves):
+        raise RuntimeError(
+            f"{len(moves)} moves but {len(asked)} decode numbers: a handler stopped the event"
+        )
+    latencies = helpers.move_latencies(moves, asked, painted)
+    span = (painted[-1][0] - moves[0]) / 1000 if painted else None
     return {
         "moves_per_second": round(len(moves) / moved, 1),
         "updates_per_second": round(len(painted) / span, 1) if span else 0.0,
@@ -130,6 +132,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--drags", type=int, default=3, help="drags with the kernel running")
     parser.add_argument("--out", default=None)
+    parser.add_argument(
+        "--pages", default="jupyterlab,voila", help="which of jupyterlab,voila (default: both)"
+    )
+    parser.add_argument(
+        "--widgets", default="explorer,floor", help="which of explorer,floor (default: both)"
+    )
     args = parser.parse_args(argv)
     if args.drags < 2:
         parser.error(f"--drags must be at least 2 (the first is left out), got {args.drags}")
@@ -142,8 +150,10 @@ def main(argv=None) -> int:
         browser = playwright.chromium.launch(
             executable_path=helpers.CHROMIUM, args=helpers.CHROMIUM_ARGS
         )
-        for page_name in ("jupyterlab", "voila"):
-            for notebook, label in (("explorer_app.ipynb", "explorer"), ("floor.ipynb", "floor")):
+        pages = ("jupyterlab", "voila")
+        widgets = (("explorer_app.ipynb", "explorer"), ("floor.ipynb", "floor"))
+        for page_name in [name for name in pages if name in args.pages.split(",")]:
+            for notebook, label in [w for w in widgets if w[1] in args.widgets.split(",")]:
                 if page_name == "jupyterlab":
                     with helpers.jupyterlab_page(browser, folder, notebook) as (page, _):
                         result = measure(page, page.locator(".jp-Notebook"), args.drags)

@@ -98,22 +98,50 @@ def browser():
 
 # Installed once per page and digit (a second drag only empties the lists): listeners added
 # again on every drag would record each move and paint several times. A paint is a new value of
-# the digit canvas' data-paints counter, which the page's explorer raises after each drawing.
+# the digit canvas' data-paints counter, which the page's explorer raises after each drawing,
+# seen at the next animation frame. The explorer also numbers its decodes (data-asked: the
+# newest asked for; data-shown: the one on screen), so a move's latency ends at the first paint
+# of a decode asked for after the move, not at a paint of an older z that happens to land after
+# it (during a drag the page decodes in a worker). The slider handles a move after the capture
+# listener below has run, so the decode the move asks for is numbered above data-asked there.
 LATENCY_PROBE = """
 (digit) => {
-  window.__moves = []; window.__paints = [];
+  window.__moves = []; window.__asked = []; window.__paints = [];
+  window.__digit = digit;
   if (!window.__probing) {
     window.__probing = true;
-    document.addEventListener('pointermove', () => window.__moves.push(performance.now()), true);
+    document.addEventListener('pointermove', () => {
+      window.__moves.push(performance.now());
+      const asked = window.__digit.dataset.asked;
+      window.__asked.push(asked === undefined ? null : Number(asked));
+    }, true);
   }
   if (!digit.__probed) {
     digit.__probed = true;
     new MutationObserver(() => {
-      requestAnimationFrame(() => window.__paints.push(performance.now()));
+      const shown = digit.dataset.shown === undefined ? null : Number(digit.dataset.shown);
+      requestAnimationFrame(() => window.__paints.push([performance.now(), shown]));
     }).observe(digit, {attributes: true, attributeFilter: ['data-paints', 'src']});
   }
 }
 """
+
+
+def move_latencies(moves, asked, paints):
+    """Each move → the first later paint that shows its z (or a newer one), in ms.
+
+    ``moves``: times; ``asked``: the newest decode the page had asked for when the move arrived
+    (None where the page does not number them: then the first paint after the move counts);
+    ``paints``: (time, decode shown). Every move counts, also one that moved the slider by less
+    than its step (it waits for the next move's digit).
+    """
+    latencies = []
+    for moved, before in zip(moves, asked):
+        later = [t for t, shown in paints if t >= moved and (before is None or shown > before)]
+        if later:
+            latencies.append(later[0] - moved)
+    return latencies
+
 
 #: The digit the page shows: the explorer's canvas, or the floor widget's image.
 DIGIT = "canvas.vaelab-digit, .widget-image, img.jupyter-widgets"
@@ -151,13 +179,8 @@ def drag_slider(page, root, steps=40, direction=1, slider=0):
         f"(before) => ({PIXELS})({DIGIT!r}) !== before", arg=before, timeout=30_000
     )
     page.wait_for_timeout(500)
-    moves, paints = page.evaluate("[window.__moves, window.__paints]")
-    latencies = []
-    for moved in moves:
-        later = [p for p in paints if p >= moved]
-        if later:
-            latencies.append(later[0] - moved)
-    return before, digit_pixels(page), latencies
+    moves, asked, paints = page.evaluate("[window.__moves, window.__asked, window.__paints]")
+    return before, digit_pixels(page), move_latencies(moves, asked, paints)
 
 
 def readout(page, index=0):

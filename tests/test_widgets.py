@@ -310,3 +310,16 @@ def test_the_sketch_needs_two_dimensions():
 
     with pytest.raises(ValueError, match="2-D"):
         PosteriorSketch(build_vae(latent_dim=3))
+
+
+def test_a_moves_latency_ends_at_the_paint_of_its_own_z():
+    """The browser probe's arithmetic (tests/test_browser.py): a paint of an older decode that
+    lands after a move does not end that move's wait; pages that number no decodes fall back to
+    the first paint after the move."""
+    from test_browser import move_latencies
+
+    moves, asked = [0.0, 10.0, 20.0], [0, 1, 2]  # decodes asked before each move
+    paints = [(5.0, 1), (12.0, 1), (26.0, 3)]  # decode 1 lands again after the second move
+    assert move_latencies(moves, asked, paints) == [5.0, 16.0, 6.0]
+    assert move_latencies(moves, [None] * 3, paints) == [5.0, 2.0, 6.0]
+    assert move_latencies([30.0], [3], paints) == []  # never painted: not counted as fast

@@ -75,8 +75,27 @@ def test_quadrature_accepts_logsumexp_and_a_hand_made_log_sum():
         (lambda lp, z, h: np.log(np.sum(np.exp(lp + log_prior(z))) * h**2), "Stay in logs"),
         (lambda lp, z, h: np.log(np.mean(np.exp(lp))), "Stay in logs"),
         (lambda lp, z, h: logsumexp(lp + log_prior(z)) - np.log(len(z)), "not the integral"),
+        (
+            lambda lp, z, h: (
+                logsumexp(lp - 0.5 * (z**2).sum(1) - 0.5 * np.log(2 * np.pi)) + 2 * np.log(h)
+            ),
+            "normalizer of a 1-D normal",
+        ),
+        (
+            lambda lp, z, h: logsumexp(lp - 0.5 * (z**2).sum(1)) + 2 * np.log(h),
+            "missing its normalizer",
+        ),
     ],
-    ids=["no area", "1-D area", "no prior", "plain sum", "plain mean", "grid average"],
+    ids=[
+        "no area",
+        "1-D area",
+        "no prior",
+        "plain sum",
+        "plain mean",
+        "grid average",
+        "1-D normalizer",
+        "no normalizer",
+    ],
 )
 def test_quadrature_rejects_by_name(wrong, because):
     with np.errstate(divide="ignore"):
@@ -269,6 +288,18 @@ def test_kl_estimate_accepts_two_ways_and_rejects_by_name():
     accepted(kl_estimate, by_hand)
     unanswered(kl_estimate, blank)
     rejected(kl_estimate, lambda m, lv, e: -with_scipy(m, lv, e), because="sign is flipped")
+
+    def variance_as_scale(m, lv, e):
+        s = np.exp(0.5 * lv)
+        z = m + s * e
+        return (norm.logpdf(z, m, s**2) - norm.logpdf(z)).sum(axis=-1).mean(axis=0)
+
+    rejected(kl_estimate, variance_as_scale, because="variance σ² as its scale")
+    rejected(
+        kl_estimate,
+        lambda m, lv, e: 0.5 * np.sum(np.exp(lv) + m**2 - 1 - lv, axis=-1),
+        because="closed form",
+    )
     rejected(
         kl_estimate,
         lambda m, lv, e: (norm.logpdf(e, m, np.exp(0.5 * lv)) - norm.logpdf(e)).sum(-1).mean(0),

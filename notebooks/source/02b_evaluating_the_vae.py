@@ -83,13 +83,14 @@ q.check(floor)
 # q.solution()  # the answer
 
 # %% [markdown]
-# Summed over the pixels of an image, that floor is `vaelab.metrics.bce_floor`, and every BCE
-# figure of this course contains it. Published VAE figures (around 85–100 nats with many latent
-# dimensions) are on **binarised** MNIST, where the floor is 0 and the BCE is a true
-# −log p(x | z): they cannot be compared with ours. To connect to them, score the same model on a
-# fixed binarisation of the test digits (`vaelab.data.binarize`: a pixel is white when its grey
-# level is above 0.5). Our model was trained on grey levels, so on binary digits it is a
-# stranger, not a contender.
+# Summed over the pixels of an image, that floor is `vaelab.metrics.bce_floor`, and
+# every BCE figure of this course contains it. Published VAE figures (around 85–100 nats with many
+# latent dimensions) are on **binarised** MNIST, where the floor is 0 and the BCE is a true −log
+# p(x | z): they cannot be compared with ours. To connect to them, score the same model on a fixed
+# binarisation of the test digits (`vaelab.data.binarize`: a pixel is white when its grey level is
+# above 0.5; published figures binarise at random instead, each pixel white with probability equal
+# to its grey level, so this is only a rough bridge). Our model was trained on grey levels, so on
+# binary digits it is a stranger, not a contender.
 
 # %%
 from vaelab.data import binarize
@@ -109,7 +110,8 @@ print(f"binarised test digits:  negative ELBO {binary_scores['neg_elbo']:.1f} na
 # 1σ and 2σ ellipses and 200 points sampled from each, the very points the decoder sees during
 # training. The grey dots are the means z_mean of all test digits. On the whole map (left) a
 # cloud is a dot; the zoom (right) shows the most crowded cloud of the test set (black) with the
-# means of other digits inside it. Such overlaps are what keep the decoder's map continuous.
+# means of other digits inside it. Such overlaps mean the decoder is trained on the space
+# between codes too, so nearby points decode to similar digits.
 
 # %%
 from matplotlib.patches import Ellipse
@@ -193,9 +195,12 @@ print(f"log p(x) = {log_px.mean():.1f} nats;  ELBO = {elbo:.1f} nats;  "
 # %% [markdown]
 # ### Exercise: log p(x) by quadrature
 #
-# Build the integral yourself. Write `log_px_by_grid(log_px_given_z, z, spacing)`: given
-# log p(x | z) of one digit at every point of an evenly spaced 2-D grid (`z`, one point per row,
-# `spacing` apart on both axes), return log p(x). Mind the sizes: p(x | z) is around e⁻¹⁵⁰ here.
+# Quadrature is numerical integration on a grid: the integral becomes a sum over the grid's
+# points, each weighted by the area of its cell. Build the integral yourself. Write
+# `log_px_by_grid(log_px_given_z, z, spacing)`: given log p(x | z) of one digit at every point of
+# an evenly spaced 2-D grid (`z`, one point per row, `spacing` apart on both axes), return
+# log p(x). The prior is the 2-D standard normal, log p(z) = −½ |z|² − log 2π. Mind the sizes:
+# p(x | z) is around e⁻¹⁵⁰ here.
 
 # %%
 from scipy.special import logsumexp

@@ -171,8 +171,8 @@ zoom.set(xlim=(centre[0] - half, centre[0] + half), ylim=(centre[1] - half, cent
          title=f"magnified: the clouds q(z | x) of {len(inside)} test digits (±1σ)");
 
 # %% [markdown]
-# The clouds overlap their neighbours, of the same digit and of others: that overlap is what
-# makes the decoder's map continuous.
+# The clouds overlap their neighbours, of the same digit and of others: the decoder is trained
+# on the space between codes too, so nearby points decode to similar digits.
 #
 # ### The codes against the prior
 #
@@ -239,8 +239,8 @@ print(f"inside the 5–95% box: codes {np.mean(np.all(np.abs(z_mean) < edge, axi
       f"prior {0.9**2:.0%}")
 print(f"inside the 1σ circle: codes {np.mean(radius < 1):.0%}, prior {1 - np.exp(-0.5):.0%}")
 print(f"outside the 2σ circle: codes {np.mean(radius > 2):.0%}, prior {np.exp(-2):.0%}")
-second_moment = np.mean(z_mean**2 + sigma**2, axis=0)
-print(f"E[μ² + σ²] per dimension: {np.round(second_moment, 2)} (prior: 1)")
+moment = np.mean(z_mean**2 + sigma**2, axis=0)  # not second_moment: that is your function
+print(f"E[μ² + σ²] per dimension: {np.round(moment, 2)} (prior: 1)")
 kl_each = 0.5 * np.sum(sigma**2 + z_mean**2 - 1 - 2 * np.log(sigma), axis=1)
 z = z_mean + sigma * np.random.default_rng(0).standard_normal(z_mean.shape)  # z ~ q(z)
 # log q(z): the log of the mean over all clouds of N(z; μ, σ²), 256 z at a time (memory)

@@ -3,8 +3,8 @@
 #
 # If nearby points decode to similar digits, then *directions* in the latent space should mean
 # something too. A **concept vector** is such a direction: add it to an image's code and the image
-# gains more of that concept. The simplest recipe uses labels: the mean code of all 4s minus the
-# mean code of all digits points towards "four-ness".
+# gains more of that concept. The simplest recipe uses labels: the arrow from where the average
+# digit sits to where the 4s sit points towards "four-ness".
 #
 # ## What you'll learn
 #
@@ -25,7 +25,7 @@ import vaelab  # first, before Keras: keeps TensorFlow's start-up lines out of t
 QUICK = os.environ.get("VAELAB_QUICK", "0") == "1"
 NUM_IMAGES = 500 if QUICK else 2_000
 NUM_TRAIN_IMAGES = 1_000 if QUICK else 4_000  # for the 8-dimensional model of section 5
-NUM_EPOCHS = 1 if QUICK else 3
+NUM_EPOCHS = 1 if QUICK else 2
 
 # %%
 import matplotlib.pyplot as plt

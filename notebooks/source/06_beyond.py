@@ -19,8 +19,8 @@ import vaelab  # noqa: F401 (first: keeps TensorFlow's start-up lines out of the
 
 # Quick mode (CI sets VAELAB_QUICK=1): less data and fewer epochs, the same code.
 QUICK = os.environ.get("VAELAB_QUICK", "0") == "1"
-NUM_IMAGES = 500 if QUICK else 4_000
-NUM_EPOCHS = 1 if QUICK else 2  # six models train here: 2 epochs keep the notebook < 5 min
+NUM_IMAGES = 500 if QUICK else 3_000
+NUM_EPOCHS = 1 if QUICK else 2  # six models train here: a few minutes in all
 NUM_LIKELIHOOD_IMAGES = 20 if QUICK else 50  # log p(x) in section 4
 NUM_SAMPLES = 100 if QUICK else 300  # importance samples per image for the 8-D model
 USE_FULL_MNIST = False  # True when online: 60,000 training digits (slower)
@@ -45,15 +45,26 @@ x_small = x_train[:NUM_IMAGES]
 # The loss is `reconstruction + beta * KL`. The two terms have names in information theory: the
 # KL is the **rate**, what the code tells the decoder about each image beyond what the prior
 # already says (in nats, or in bits after dividing by ln 2), and the reconstruction is the
-# **distortion**, what the decoder still gets wrong. At β = 1 the loss is the negative ELBO, their
-# plain sum. A smaller β makes bits of code cheap, so the model buys more of them and
-# reconstructs better; a larger β makes them dear (β > 1 is the "β-VAE"). We train four models
-# that differ only in β and always report the *true* negative ELBO (β = 1), whatever β trained
-# them.
+# **distortion**, what the decoder still gets wrong (Alemi et al., *Fixing a Broken ELBO*, 2018,
+# draw VAEs on this plane). At β = 1 the loss is the negative ELBO, their plain sum; β > 1 is the
+# "β-VAE". We train four models that differ only in β and always report the *true* negative
+# ELBO (β = 1), whatever β trained them.
 #
-# **Predict before you run the next cell:** as β grows from the smallest value of the table to
-# the largest, will the KL of the trained model go up or down? Write your guess down; the
-# exercise after the table asks for it.
+# ### Exercise: predict before you train
+#
+# As β grows from the smallest value of the table below (0.5) to the largest (30), does the KL
+# of the trained model go "up" or "down"? Commit to an answer here; the table then shows your
+# run.
+
+# %%
+from vaelab.exercises import beta_effect as q
+
+prediction = "down"  # LEARNER: prediction = ...  # "up" or "down"
+
+# %% tags=["nbval-check-output"]
+q.check(prediction)
+# q.hint()      # stuck? a question to think about
+# q.solution()  # the answer
 
 # %%
 BETAS = (0.5, 1.0, 4.0, 30.0)
@@ -68,11 +79,12 @@ for beta in BETAS:
           f"negative ELBO {s['neg_elbo']:6.1f} nats")
 
 # %% [markdown]
-# One picture holds the whole trade-off: each model is a point, its rate across and its
-# distortion up. A model trained with weight β minimizes distortion + β · rate, so (if training
-# finds the optimum) it sits where a line of slope −β touches the set of reachable points. The
-# dotted lines are the negative ELBO's contours (slope −1): the lower-left the contour a point
-# sits on, the better its ELBO.
+# A smaller β makes bits of code cheap, so the model buys more of them and reconstructs better; a
+# larger β makes them dear. One picture holds the whole trade-off: each model is a point, its rate
+# across and its distortion up. A model trained with weight β minimizes distortion + β · rate, so
+# (if training finds the optimum) it sits where a line of slope −β touches the set of reachable
+# points. The dotted lines are the negative ELBO's contours (slope −1): the lower-left the contour
+# a point sits on, the better its ELBO.
 
 # %%
 fig, ax = plt.subplots(figsize=(6.5, 4.3), layout="constrained")
@@ -96,23 +108,6 @@ for ax, beta in zip(axes, (0.5, 1.0, 4.0)):
     ax.set_title(f"beta = {beta}")
 
 # %% [markdown]
-# ### Exercise: read your own results
-#
-# As β grows from the smallest value of the table to the largest, does the KL term of the trained
-# model go "up" or "down"? Answer from the table your run printed above; the check reads the same
-# table (`results`).
-
-# %%
-from vaelab.exercises import beta_effect as q
-
-answer = "down"  # LEARNER: answer = ...  # "up" or "down"
-
-# %% tags=["nbval-check-output"]
-q.check(answer, results)
-# q.hint()      # stuck? a question to think about
-# q.solution()  # the answer
-
-# %% [markdown]
 # Compare the rate of the β = 1 model, in bits (your table), with the 2 × 32 bits of the two
 # floating-point numbers that hold its code: the two numbers are a fine *address*, but the noise
 # of q(z | x) blurs all but its leading bits, and the KL prices only the bits that survive. (A
@@ -120,9 +115,9 @@ q.check(answer, results)
 #
 # ## 2. Posterior collapse
 #
-# At β = 30 the KL dominates the loss, which pushes towards q(z | x) = N(0, I) for *every* image
-# (a rate of 0) and a decoder that ignores z and draws the average digit. There the code carries
-# nothing: this is **posterior collapse**, the left end of the picture above. It appears
+# At β = 30 the KL dominates the loss, which pushes towards q(z | x) = N(0, I) for *every* image (a
+# rate of 0) and a decoder that ignores z and draws the average digit. If it gets there, the code
+# carries nothing: this is **posterior collapse**, the left end of the picture above. It appears
 # whenever a code costs more in KL than it saves in reconstruction; with a powerful decoder (one
 # that can model the pixels without z, such as an autoregressive one) it happens even at β = 1.
 

@@ -25,6 +25,13 @@ def _holes(hole_fraction):
         raise Wrong("use the distance to the *nearest* code (the minimum), not the mean distance.")
     if not math.isclose(got, want, abs_tol=1e-9):
         raise Wrong(f"{got:g} is not the share of grid points farther than 0.25 from every code.")
+    wider = float(np.mean(gaps.min(axis=1) > 0.5))  # a second distance: 0.25 written in fails
+    got = _number(_call(hole_fraction, codes, points, 0.5), "the share")
+    if not math.isclose(got, wider, abs_tol=1e-9):
+        raise Wrong(
+            f"right at distance 0.25, but at distance 0.5 your function gives {got:g}, not "
+            f"{wider:g}: use the distance argument, not a number written in."
+        )
     return "a point is a hole when even its nearest code is farther than the distance."
 
 

@@ -37,7 +37,8 @@ sampling = Exercise(
     _sampling,
     [
         "z_log_var is log σ². Which operations turn it into σ?",
-        "σ = exp(½ · z_log_var); then z = z_mean + σ · ε.",
+        "exp(z_log_var) is the variance σ², not σ: σ is its square root (and √exp(a) = "
+        "exp(a / 2)). Then z = z_mean + σ · ε.",
     ],
 )
 
@@ -85,6 +86,17 @@ def _kl_estimate(kl_estimate):
         (
             np.mean(np.sum(-0.5 * epsilon**2 + 0.5 * z**2, axis=-1), axis=0),
             "log q(z) is missing −log σ: the density of N(μ, σ²) has it in its normalizer.",
+        ),
+        (
+            # norm.logpdf(z, z_mean, sigma**2): the variance passed where the scale goes
+            estimate(z, log_q_var=2 * z_log_var),
+            "log q(z) was given the variance σ² as its scale: norm.logpdf(z, loc, scale) takes "
+            "the standard deviation σ.",
+        ),
+        (
+            0.5 * np.sum(np.exp(z_log_var) + z_mean**2 - 1 - z_log_var, axis=-1),
+            "that is the closed form of section 3: the exercise asks for the estimate from the "
+            "draws epsilon, which comes near it but not exactly.",
         ),
     ]
     for value, message in wrong:
@@ -333,6 +345,32 @@ def _model(MyVAE):
         raise Wrong(
             f"your loss on a fixed batch is {got:.2f} nats, not what reconstruction + "
             "beta · KL gives on the z your model decoded."
+        )
+    # The same batch with beta = 0.5: the KL's weight must follow self.beta.
+    recorder = _recording(decoder)
+    try:
+        half = MyVAE(build_encoder(2), recorder, beta=0.5)
+        got = keras.ops.convert_to_numpy(half.compute_loss(x=x, y_pred=y_pred))
+        got = float(np.asarray(got, dtype=float).reshape(()))
+    except Exception as error:
+        raise Wrong(
+            f"with beta=0.5, MyVAE(encoder, decoder, beta=0.5).compute_loss raised "
+            f"{type(error).__name__}: {error}"
+        ) from None
+    plausible = [z for z in recorder.codes if _sample_problem(z, z_mean, sigma) is None]
+    if not plausible:
+        raise Wrong("with beta=0.5 your model decoded no sample of q(z|x).")
+    reconstruction = keras.ops.convert_to_numpy(reconstruction_loss(x, decoder(plausible[0])))
+    reconstruction = reconstruction.astype(float)
+    if near(np.mean(reconstruction + kl)):
+        raise Wrong(
+            "your loss ignores self.beta: with beta=0.5 it still adds the whole KL. "
+            "Multiply the KL by self.beta."
+        )
+    if not near(np.mean(reconstruction + 0.5 * kl)):
+        raise Wrong(
+            f"with beta=0.5 your loss is {got:.2f} nats, not reconstruction + 0.5 · KL on the z "
+            "your model decoded."
         )
     return "the same model as vaelab.models.VAE: encode, sample, decode, reconstruction + β·KL."
 

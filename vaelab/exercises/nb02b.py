@@ -53,6 +53,16 @@ def _quadrature(log_px_by_grid):
             "log p(z) is missing: the integrand is p(x | z) · p(z), the prior weighs each point.",
         ),
         (
+            exact + 0.5 * np.log(2 * np.pi),
+            "log p(z) has the normalizer of a 1-D normal, −½ log 2π; the 2-D standard normal's is "
+            "−log 2π (½ log 2π per dimension).",
+        ),
+        (
+            exact + np.log(2 * np.pi),
+            "log p(z) is missing its normalizer: the 2-D standard normal is "
+            "−½ |z|² − log 2π, not −½ |z|².",
+        ),
+        (
             logsumexp(log_px_given_z + log_prior) - np.log(len(z)),
             "an average over the grid "
             "points is not the integral: weight each point by the cell area instead of dividing "

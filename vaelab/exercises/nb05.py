@@ -29,7 +29,12 @@ def _concept_vector(four_ness, x_test, y_test):
         raise Wrong("that is where the 4s are, not a direction: subtract the mean code of all.")
     if _close(got, -want, 1e-3):
         raise Wrong("the direction points the wrong way: the 4s' mean minus the overall mean.")
-    if np.linalg.norm(got - want) < 0.15 and not _close(got, want, 1e-3):
+    if _close(got, z_mean[labels == 4].mean(axis=0) - z_mean[labels != 4].mean(axis=0), 1e-3):
+        raise Wrong(
+            "that subtracts the mean of the *other* digits: the concept vector starts from the "
+            "mean code of all images, the average image, 4s included."
+        )
+    if np.linalg.norm(got - want) < 0.05 and not _close(got, want, 1e-3):
         raise Wrong(
             "close, but not the means of z_mean: did you use sampled codes? "
             "Sampling adds noise; the concept lives in the means."

@@ -7,42 +7,42 @@ import numpy as np
 from ._core import Exercise, Wrong, _call, _close
 
 
-def _beta_effect(answer, results):
-    text = str(answer).strip().lower()
+def _beta_effect(prediction):
+    """A prediction, made before the β sweep runs: judged by the loss, not by a run."""
+    if not isinstance(prediction, str):
+        raise Wrong(f'predict with a word, "up" or "down", not a {type(prediction).__name__}.')
+    text = prediction.strip().lower()
+    if text in ("same", "unchanged", "neither", "flat"):
+        raise Wrong(
+            "β is the price of each nat of KL in the loss: when a price changes, does the "
+            'optimizer keep buying the same amount? Answer "up" or "down".'
+        )
     if text not in ("up", "down"):
-        raise Wrong('answer "up" or "down".')
-    try:
-        betas = sorted(results)
-        kls = [float(results[beta]["kl_loss"]) for beta in betas]
-    except (TypeError, KeyError, ValueError):
-        raise Wrong("pass your results table too: check(answer, results).") from None
-    if len(betas) < 2:
-        raise Wrong("the results table needs at least two values of β.")
-    went = "down" if kls[-1] < kls[0] else "up"
-    table = ", ".join(f"β={b:g}: KL {k:.2f}" for b, k in zip(betas, kls))
-    if text != went:
-        raise Wrong(f"look at your own table ({table}).")
-    if went == "up":
-        return (
-            "your table says up, against the usual: a heavier KL weight pulls q(z|x) towards "
-            "the prior. A short training can leave such a run; train longer and compare."
+        raise Wrong(f'predict "up" or "down", not {prediction!r}.')
+    if text == "up":
+        raise Wrong(
+            "up would mean the model buys more of what just got dearer. The loss is "
+            "reconstruction + β · KL: a larger β makes each nat of code cost more, so the "
+            "optimizer trades some reconstruction for a smaller KL."
         )
     return (
-        "your table says down: a heavier KL weight pulls q(z|x) towards the prior, so the KL "
-        "shrinks and reconstructions blur."
+        "a heavier KL weight makes each nat of code dearer, so the trained model buys fewer: "
+        "the KL goes down and the reconstructions blur. The table below shows whether your "
+        "run agrees."
     )
 
 
 beta_effect = Exercise(
     "beta_effect",
     "06",
-    'from the smallest β of your table to the largest, does the KL of the trained model go "up" '
-    'or "down"? Read your own results.',
+    "predict, before the sweep runs: from the smallest β of the table to the largest, does the "
+    'KL of the trained model go "up" or "down"?',
     _beta_effect,
     [
         "The loss is reconstruction + β · KL. What does the optimizer do to a term whose price "
         "goes up?",
-        "Compare the kl_loss of the smallest β in results with that of the largest.",
+        "From the smallest β to the largest, each nat of KL costs more in the loss; the "
+        "reconstruction term's price stays the same.",
     ],
 )
 

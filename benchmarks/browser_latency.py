@@ -9,7 +9,9 @@ or a new ``src`` of the floor's image, each seen at the next animation frame), a
 * updates painted per second, from the first move to the last paint;
 * move → paint latency (each move to the first paint that shows its z or a newer one: the
   explorer numbers its decodes, see ``move_latencies`` in ``tests/test_browser.py``), median
-  and p95;
+  and p95, from the move event's ``timeStamp`` (when the browser received it; pointer moves
+  wait for the page's next frame) and, as ``handler_*``, from when the page's handlers began
+  (the start of the issue's first measurements);
 * the same drag with the kernel process frozen (SIGSTOP, then SIGCONT), where a kernel-side
   digit cannot change at all.
 
@@ -79,18 +81,23 @@ def paced_drag(page, root, direction: int) -> dict:
     moved = time.perf_counter() - start
     page.mouse.up()
     page.wait_for_timeout(600)
-    moves, asked, paints = page.evaluate("[window.__moves, window.__asked, window.__paints]")
+    moves, handled, asked, paints = page.evaluate(
+        "[window.__moves, window.__handled, window.__asked, window.__paints]"
+    )
     painted = [p for p in paints if moves and p[0] >= moves[0]]
     if len(asked) != len(moves):
         raise RuntimeError(
             f"{len(moves)} moves but {len(asked)} decode numbers: a handler stopped the event"
         )
     latencies = helpers.move_latencies(moves, asked, painted)
+    from_handler = helpers.latency_summary(helpers.move_latencies(handled, asked, painted))
     span = (painted[-1][0] - moves[0]) / 1000 if painted else None
     return {
         "moves_per_second": round(len(moves) / moved, 1),
         "updates_per_second": round(len(painted) / span, 1) if span else 0.0,
         **helpers.latency_summary(latencies),
+        "handler_median_ms": from_handler.get("median_ms"),
+        "handler_p95_ms": from_handler.get("p95_ms"),
     }
 
 
@@ -120,7 +127,14 @@ def measure(page, root, count: int) -> dict:
         values = sorted(run[key] for run in runs if run.get(key) is not None)
         return values[len(values) // 2] if values else None
 
-    keys = ("updates_per_second", "median_ms", "p95_ms", "moves_per_second")
+    keys = (
+        "updates_per_second",
+        "median_ms",
+        "p95_ms",
+        "handler_median_ms",
+        "handler_p95_ms",
+        "moves_per_second",
+    )
     return {
         "kernel running": {key: median(idle[1:], key) for key in keys},
         "kernel frozen": {key: median(frozen, key) for key in keys},

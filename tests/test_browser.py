@@ -102,16 +102,20 @@ def browser():
 # seen at the next animation frame. The explorer also numbers its decodes (data-asked: the
 # newest asked for; data-shown: the one on screen), so a move's latency ends at the first paint
 # of a decode asked for after the move, not at a paint of an older z that happens to land after
-# it (during a drag the page decodes in a worker). The slider handles a move after the capture
-# listener below has run, so the decode the move asks for is numbered above data-asked there.
+# it. The slider handles a move after the capture listener below has run, so the decode the move
+# asks for is numbered above data-asked there. A move's time is its event's timeStamp, when the
+# browser received it: the wait for the page's next frame (pointer moves are dispatched once per
+# frame) and for a page too busy to take moves as they come counts too. __handled keeps when the
+# page's handlers began, the start of the prototype's and the issue's first measurements.
 LATENCY_PROBE = """
 (digit) => {
-  window.__moves = []; window.__asked = []; window.__paints = [];
+  window.__moves = []; window.__handled = []; window.__asked = []; window.__paints = [];
   window.__digit = digit;
   if (!window.__probing) {
     window.__probing = true;
-    document.addEventListener('pointermove', () => {
-      window.__moves.push(performance.now());
+    document.addEventListener('pointermove', (event) => {
+      window.__moves.push(event.timeStamp);  // when the browser got the move
+      window.__handled.push(performance.now());  // when the page began to handle it
       const asked = window.__digit.dataset.asked;
       window.__asked.push(asked === undefined ? null : Number(asked));
     }, true);

@@ -82,7 +82,7 @@ def _readme_command(label):
 
 def _substitutions():
     """The instructors' page's figures, each read from a benchmark file."""
-    notebooks = _json("results_notebooks_full.json")["notebooks"]
+    notebooks = _json("results_notebooks_full_solutions.json")["notebooks"]
     rows = ["| notebook | full mode | peak memory |", "| --- | ---: | ---: |"]
     for name, figures in notebooks.items():
         rows.append(

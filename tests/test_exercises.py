@@ -639,3 +639,18 @@ def test_every_solution_is_correct_in_its_notebooks_namespace(name):
     run = RUNS.setdefault(source, NotebookRun(source))
     kind, message = run.verdict(name)
     assert kind == "correct", message
+
+
+def test_each_exercise_is_labelled_with_the_notebook_that_poses_it():
+    sources = Path(__file__).resolve().parents[1] / "notebooks" / "source"
+    for name, exercise in ALL.items():
+        posing = [
+            path.stem
+            for path in sources.glob("*.py")
+            if f"from vaelab.exercises import {name} as q" in path.read_text()
+        ]
+        assert posing and all(stem.split("_")[0] == exercise.notebook for stem in posing), (
+            name,
+            exercise.notebook,
+            posing,
+        )

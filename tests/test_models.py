@@ -251,3 +251,23 @@ def test_train_takes_the_plain_autoencoder_with_the_same_recipe(x_small):
     history = train(autoencoder, x_small, validation_data=x_small[:64], num_epochs=2, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0] < 784 * math.log(2)
     assert np.isfinite(history.history["val_loss"]).all()
+
+
+def test_free_bits_charge_each_dimension_at_least_lambda(x_small, tmp_path):
+    """Notebook 06's remedy for collapse: the KL term charges max(λ, batch-mean KL) per
+    dimension, the reported KL stays the true KL, and a saved model keeps its λ."""
+    x = x_small[:64]
+    plain, floored = build_vae(seed=3), build_vae(seed=3, free_bits=2.0)
+    floored.set_weights(plain.get_weights())
+    z_mean = np.array([[0.1, 3.0]] * len(x), "float32")  # dimension 0 under 2 nats, 1 over
+    z_log_var = np.zeros_like(z_mean)
+    for model in (plain, floored):
+        model.sampler = models.Sampling(seed=9)  # the same noise for both
+    losses = [float(m.compute_loss(x=x, y_pred=(z_mean, z_log_var))) for m in (plain, floored)]
+    # plain: reconstruction + (0.005 + 4.5); floored: reconstruction + (2 + 4.5)
+    assert losses[1] - losses[0] == pytest.approx(2.0 - 0.005, abs=1e-3)
+    assert float(floored.kl_loss_tracker.result()) == pytest.approx(4.505, abs=1e-3)
+    with pytest.raises(ValueError, match="free_bits"):
+        build_vae(free_bits=-1.0)
+    floored.save(tmp_path / "floored.keras")
+    assert load_vae(tmp_path / "floored.keras").free_bits == 2.0

@@ -151,17 +151,24 @@ class VAE(keras.Model):
         reconstruction_loss + beta · kl_loss      (nats per image)
 
     which at ``beta=1`` is the negative ELBO. The metrics ``reconstruction_loss``
-    and ``kl_loss`` are always in nats per image. ``bugs`` brings back the chapter's
+    and ``kl_loss`` are always in nats per image. ``free_bits`` (λ, nats per latent
+    dimension; notebook 06) is a remedy for posterior collapse (Kingma et al., 2016): the loss
+    charges each dimension's batch-mean KL as max(λ, KL), so the first λ nats of each
+    dimension cost a constant and nothing pushes a dimension's KL below λ; the ``kl_loss``
+    metric stays the true KL. ``bugs`` brings back the chapter's
     mistakes for notebook 03, one at a time or both (``bugs=CHAPTER_BUGS``): ``"sigma"``
     samples with σ = exp(z_log_var), ``"kl_weight"`` trains on :func:`chapter_loss`. Never
     use them otherwise.
     """
 
-    def __init__(self, encoder, decoder, beta: float = 1.0, seed=None, bugs=(), **kwargs):
+    def __init__(
+        self, encoder, decoder, beta: float = 1.0, seed=None, bugs=(), free_bits=0.0, **kwargs
+    ):
         super().__init__(**kwargs)
         self.encoder = encoder
         self.decoder = decoder
         self.beta = non_negative_float(beta, "beta")
+        self.free_bits = non_negative_float(free_bits, "free_bits")
         self.bugs = chapter_bugs(bugs)
         self.seed = seed
         self.latent_dim = int(encoder.outputs[0].shape[-1])
@@ -190,6 +197,10 @@ class VAE(keras.Model):
         self.kl_loss_tracker.update_state(kl_nats)
         if "kl_weight" in self.bugs:
             return chapter_loss(x, reconstruction, z_mean, z_log_var)
+        if self.free_bits > 0:
+            per_dimension = 0.5 * (ops.exp(z_log_var) + ops.square(z_mean) - 1.0 - z_log_var)
+            charged = ops.maximum(ops.mean(per_dimension, axis=0), self.free_bits)
+            return ops.mean(reconstruction_nats) + self.beta * ops.sum(charged)
         return ops.mean(reconstruction_nats + self.beta * kl_nats)
 
     def get_config(self):
@@ -200,6 +211,7 @@ class VAE(keras.Model):
             "beta": self.beta,
             "bugs": list(self.bugs),
             "seed": self.seed,
+            "free_bits": self.free_bits,
         }
 
     @classmethod
@@ -212,13 +224,19 @@ class VAE(keras.Model):
 
 
 def build_vae(
-    latent_dim: int = 2, beta: float = 1.0, seed=None, compile: bool = True, bugs=()
+    latent_dim: int = 2,
+    beta: float = 1.0,
+    seed=None,
+    compile: bool = True,
+    bugs=(),
+    free_bits: float = 0.0,
 ) -> VAE:
     """The chapter's VAE, compiled and ready for :func:`vaelab.training.train`; notebook 02.
 
     ``bugs=("sigma",)`` or ``bugs=("kl_weight",)`` brings back one of the chapter's mistakes,
     ``bugs=CHAPTER_BUGS`` both: the chapter's σ and loss (notebook 03). ``compile=False``
     leaves it uncompiled (to load weights first; then call :func:`compile_vae`).
+    ``free_bits`` (nats per latent dimension, notebook 06): see :class:`VAE`.
     """
     vae = VAE(
         build_encoder(latent_dim),
@@ -226,6 +244,7 @@ def build_vae(
         beta=beta,
         bugs=bugs,
         seed=seed,
+        free_bits=free_bits,
         name="vae",
     )
     return compile_vae(vae) if compile else vae

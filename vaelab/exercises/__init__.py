@@ -18,8 +18,8 @@ from __future__ import annotations
 from ._core import Blank, Exercise, Wrong
 from .nb00 import compression_ratio
 from .nb01 import holes
-from .nb02 import decoder, kl_estimate, model, pixel_floor, reconstruction, sampling
-from .nb02b import quadrature
+from .nb02 import decoder, kl_estimate, model, reconstruction, sampling
+from .nb02b import pixel_floor, quadrature
 from .nb03 import chapter_kl, effective_beta, fixed_loss, fixed_sample
 from .nb04 import codes_vs_prior, grid_coverage, grid_points, quantile_grid
 from .nb05 import concept_vector, pixel_path

@@ -92,3 +92,37 @@ quadrature = Exercise(
         "scipy.special.logsumexp (a sum done in logs), and add the log of one cell's area.",
     ],
 )
+
+
+def _pixel_floor(floor):
+    value = _number(floor, "the smallest loss")
+    want = -(0.3 * math.log(0.3) + 0.7 * math.log(0.7))
+    if math.isclose(value, 0.0, abs_tol=1e-6):
+        raise Wrong(
+            "0 needs p = x with x black or white; with x = 0.3 even p = 0.3 costs something."
+        )
+    if math.isclose(value, want / math.log(2), rel_tol=1e-3):
+        raise Wrong("that is in bits (log base 2); the course counts in nats (natural log).")
+    if math.isclose(value, -0.3 * math.log(0.3), rel_tol=1e-3) or math.isclose(
+        value, -0.7 * math.log(0.7), rel_tol=1e-3
+    ):
+        raise Wrong("the cross-entropy has two terms, x log p and (1 − x) log(1 − p).")
+    if not math.isclose(value, want, rel_tol=1e-3):
+        raise Wrong(f"{value:g} is not the cross-entropy at its best p. Which p is best?")
+    return (
+        f"{want:.3f} nats, reached at p = 0.3. Summed over MNIST's grey pixels this floor is "
+        "about 46 nats per image."
+    )
+
+
+pixel_floor = Exercise(
+    "pixel_floor",
+    "02b",
+    "predict: the smallest BCE any decoder can score on one pixel of grey level x = 0.3?",
+    _pixel_floor,
+    [
+        "The BCE is −x log p − (1 − x) log(1 − p). For which p is it smallest? (Plot it, or "
+        "set its derivative to 0.)",
+        "The best p is x itself; put p = 0.3 into the formula with the natural log.",
+    ],
+)

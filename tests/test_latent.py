@@ -14,6 +14,13 @@ from vaelab import defaults, latent
 from vaelab.models import build_decoder, build_vae
 
 
+def run_program(program: str) -> subprocess.CompletedProcess:
+    """``python -c program`` in a fresh process: memory and trace counts start clean."""
+    return subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=300
+    )
+
+
 def keras_says(model, inputs):
     return keras.ops.convert_to_numpy(model(np.asarray(inputs, dtype="float32"), training=False))
 
@@ -78,9 +85,7 @@ def test_encoding_by_default_leaves_little_memory_behind():
         "encode(encoder, images)\n"
         "print('grew', rss() - before)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, timeout=300
-    )
+    done = run_program(program)
     assert done.returncode == 0 and "grew" in done.stdout, done.stderr[-2000:]
     assert float(done.stdout.split("grew")[1]) < 120
 
@@ -185,9 +190,7 @@ def test_decoding_through_many_fresh_models_prints_no_retracing_warning():
         "        decode(decoder, np.zeros((size, 2), dtype='float32'))\n"
         "print('decoded')\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, timeout=300
-    )
+    done = run_program(program)
     assert done.returncode == 0 and "decoded" in done.stdout, done.stderr[-2000:]
     assert "retracing" not in done.stdout + done.stderr
 

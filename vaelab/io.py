@@ -1,8 +1,8 @@
 """Files written whole or not at all: models, metrics, exports, benchmark results.
 
 No notebook uses it: the command line (``vaelab train`` saves its model, history and metrics,
-``vaelab manifold`` its figure), the explorer app's exports (:mod:`vaelab.app`), ``tools/`` and
-``benchmarks/`` do.
+``vaelab manifold`` its figure), the explorer app's exports (:mod:`vaelab.app`), the server
+extension's config entry (:mod:`vaelab.server`), ``tools/`` and ``benchmarks/`` do.
 """
 
 from __future__ import annotations

@@ -106,7 +106,12 @@ def reconstruction_loss(x, reconstruction):
 
 def kl_divergence(z_mean, z_log_var):
     """KL(q(z|x) ‖ N(0, I)) in nats, summed over latent dimensions, one value per image."""
-    return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=1)
+    return ops.sum(_kl_per_dimension(z_mean, z_log_var), axis=1)
+
+
+def _kl_per_dimension(z_mean, z_log_var):
+    """Each latent dimension's KL, per image: what ``free_bits`` floors (notebook 06)."""
+    return -0.5 * (1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var))
 
 
 def chapter_loss(x, reconstruction, z_mean, z_log_var):
@@ -192,13 +197,13 @@ class VAE(keras.Model):
         z_mean, z_log_var = y_pred
         reconstruction = self.decoder(self.sampler(z_mean, z_log_var), training=training)
         reconstruction_nats = reconstruction_loss(x, reconstruction)
-        kl_nats = kl_divergence(z_mean, z_log_var)
+        per_dimension = _kl_per_dimension(z_mean, z_log_var)
+        kl_nats = ops.sum(per_dimension, axis=1)  # kl_divergence, its terms kept for free bits
         self.reconstruction_loss_tracker.update_state(reconstruction_nats)
         self.kl_loss_tracker.update_state(kl_nats)
         if "kl_weight" in self.bugs:
             return chapter_loss(x, reconstruction, z_mean, z_log_var)
         if self.free_bits > 0:
-            per_dimension = 0.5 * (ops.exp(z_log_var) + ops.square(z_mean) - 1.0 - z_log_var)
             charged = ops.maximum(ops.mean(per_dimension, axis=0), self.free_bits)
             return ops.mean(reconstruction_nats) + self.beta * ops.sum(charged)
         return ops.mean(reconstruction_nats + self.beta * kl_nats)

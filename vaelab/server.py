@@ -11,7 +11,8 @@ turned on only where asked, for one server
 (``jupyter lab --ServerApp.jpserver_extensions=vaelab.server=True``) or for the course's
 own environment (``python -m vaelab.server enable``, as ``binder/postBuild`` does; ``disable``
 turns it off). Importing this module changes nothing; only loading it as an extension patches
-the handler, in that server process. It imports only ``jupyter_server``.
+the handler, in that server process. It imports only ``jupyter_server`` (and, to write the
+config entry, :mod:`vaelab.io`).
 
 ``jupyter server extension enable`` cannot do the second: since jupyter_server 2.x it enables
 only extensions that already have an entry in the environment's config, and vaelab installs
@@ -28,7 +29,6 @@ import functools
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 _MARK = "_vaelab_nodelay"
@@ -63,17 +63,11 @@ def config_file(prefix: str | os.PathLike | None = None) -> Path:
 
 def set_enabled(enabled: bool, prefix: str | os.PathLike | None = None) -> Path:
     """Write the environment's config entry for this extension, atomically; return its path."""
+    from vaelab.io import write_text_atomic
+
     path = config_file(prefix)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps({"ServerApp": {"jpserver_extensions": {"vaelab.server": enabled}}}, indent=2)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".vaelab-", suffix=".json")
-    try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text + "\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    entry = {"ServerApp": {"jpserver_extensions": {"vaelab.server": enabled}}}
+    write_text_atomic(path, json.dumps(entry, indent=2) + "\n")
     return path
 
 

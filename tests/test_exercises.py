@@ -583,7 +583,9 @@ class NotebookRun:
         self.code, self.position, self.verdicts = code_cells(source), 0, {}
         self.solution_cells = {index: name for name, index in posed(self.code).items()}
         self.namespace = {"__name__": "__main__"}
-        self.directory = tempfile.mkdtemp(prefix=f"{source.stem}.")
+        # Removed when the run is collected or the test process ends.
+        self._folder = tempfile.TemporaryDirectory(prefix=f"{source.stem}.")
+        self.directory = self._folder.name
 
     @contextlib.contextmanager
     def _notebook_like(self):
@@ -636,7 +638,9 @@ def test_every_solution_is_correct_in_its_notebooks_namespace(name):
     posing = f"from vaelab.exercises import {name} as q"
     source = next((p for p in COURSE if posing in p.read_text()), None)
     assert source is not None, f"no notebook source poses {name} ({posing})"
-    run = RUNS.setdefault(source, NotebookRun(source))
+    if source not in RUNS:
+        RUNS[source] = NotebookRun(source)
+    run = RUNS[source]
     kind, message = run.verdict(name)
     assert kind == "correct", message
 

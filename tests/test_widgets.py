@@ -323,3 +323,25 @@ def test_a_moves_latency_ends_at_the_paint_of_its_own_z():
     assert move_latencies(moves, asked, paints) == [5.0, 16.0, 6.0]
     assert move_latencies(moves, [None] * 3, paints) == [5.0, 2.0, 6.0]
     assert move_latencies([30.0], [3], paints) == []  # never painted: not counted as fast
+
+
+def test_the_pages_webassembly_is_the_compiled_committed_source():
+    """latent.js carries js/wasm/forward.wasm as base64, compiled from today's forward.ts
+    (tools/build_wasm.py writes both and the source's sha256): editing the kernels without
+    rebuilding fails here."""
+    import base64
+    import hashlib
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "vaelab" / "static" / "latent.js").read_text()
+    found = re.search(
+        r'const FORWARD_WASM = "([A-Za-z0-9+/=]+)";  // sha256 of forward.ts: (\w+)', text
+    )
+    assert found, "latent.js has no embedded forward.wasm: run python tools/build_wasm.py"
+    binary = base64.b64decode(found.group(1))
+    assert binary[:4] == b"\0asm"
+    assert binary == (root / "js" / "wasm" / "forward.wasm").read_bytes()
+    source = (root / "js" / "wasm" / "forward.ts").read_bytes()
+    assert found.group(2) == hashlib.sha256(source).hexdigest(), "run python tools/build_wasm.py"

@@ -468,9 +468,10 @@ history = train(vae, x_train, validation_data=x_test, num_epochs=NUM_EPOCHS,
 import tempfile
 from pathlib import Path
 
-path = Path(tempfile.mkdtemp()) / "my_vae.keras"
-vae.save(path)
-again = vaelab.load_vae(path)
+with tempfile.TemporaryDirectory() as folder:  # removed again after the cell
+    path = Path(folder) / "my_vae.keras"
+    vae.save(path)
+    again = vaelab.load_vae(path)
 origin = np.zeros((1, 2))
 print("same decoder output:", np.array_equal(again.decoder(origin), vae.decoder(origin)))
 

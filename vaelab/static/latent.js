@@ -1,15 +1,18 @@
-// vaelab's widgets in the page (anywidget ES module): the decoder runs here, in plain JavaScript.
+// vaelab's widgets in the page (anywidget ES module): the decoder runs here.
 //
 // `vaelab.widgets.page_decoder` describes a Keras decoder as a chain of Dense, Reshape, Flatten,
 // Conv2D, Conv2DTranspose and Activation layers with their weights in one float32 buffer; this
-// module runs that chain (float32 storage, the same padding arithmetic as Keras) and paints the
-// 28x28 digit. The explorer's ipywidgets sliders drive the digit here, without the kernel: their
-// models are read from the widget manager, and while a pointer is down their sync to the kernel
-// is held, then sent once when it is released (a kernel reply per move kept the page at ~28
-// paints/s). The forward pass runs inside the slider's change handler, so a move's digit is on
-// screen in the frame that handles the move (about 3 ms for the course's decoder). A Web Worker
-// was measured too (benchmarks/README.md): it freed the handler, but its result always landed a
-// frame later. With an empty decoder spec the kernel decodes and sends the pixels instead.
+// module runs that chain (float32, the same padding arithmetic as Keras) and paints the 28x28
+// digit. Two engines run it: WebAssembly with SIMD (js/wasm/forward.ts, embedded below; under
+// 1 ms a digit for the course's decoder) and plain JavaScript (5-10 ms), for browsers without
+// WebAssembly SIMD or a layer the WebAssembly has no kernel for. The explorer's ipywidgets
+// sliders drive the digit here, without the kernel: their models are read from the widget
+// manager, and while a pointer is down their sync to the kernel is held, then sent once when it
+// is released (a kernel reply per move kept the page at ~28 paints/s). The forward pass runs
+// inside the slider's change handler, so a move's digit is on screen in the frame that handles
+// the move. A Web Worker was measured too (benchmarks/README.md): it freed the handler, but its
+// result always landed a frame later. With an empty decoder spec the kernel decodes and sends
+// the pixels instead.
 
 const ACTIVATIONS = {
   linear: (v) => v,
@@ -39,41 +42,33 @@ function padBefore(size, outSize, kernel, stride, padding) {
   return Math.floor(Math.max((outSize - 1) * stride + kernel - size, 0) / 2);
 }
 
-/** The decoder as closures over typed arrays: (spec, float32 weights) -> net. */
-export function prepare(spec, weightBytes) {
+/**
+ * The decoder's layers with their geometry worked out: dense (rows x inner -> units), conv
+ * (both kinds: for each output row and column, the (kernel index, input index) pairs that
+ * reach it) and activation. Reshape and Flatten only change the shape.
+ */
+function plan(spec, weightBytes) {
   const weights = floats(weightBytes);
   const take = (entry) => weights.subarray(entry[0], entry[0] + entry[1]);
   let shape = [spec.latent_dim];
-  const steps = [];
+  const layers = [];
   for (const layer of spec.layers) {
-    const act = ACTIVATIONS[layer.activation || "linear"];
-    if (!act) throw new Error(`activation ${layer.activation}`);
+    const activation = layer.activation || "linear";
+    if (!ACTIVATIONS[activation]) throw new Error(`activation ${activation}`);
     if (layer.type === "reshape" || layer.type === "flatten") {
       shape = layer.type === "flatten" ? [shape.reduce((a, b) => a * b, 1)] : layer.shape;
       continue;
     }
+    const size = shape.reduce((a, b) => a * b, 1);
     if (layer.type === "activation") {
-      steps.push((x) => { for (let i = 0; i < x.length; i++) x[i] = act(x[i]); return x; });
+      layers.push({ kind: "activation", activation, size });
       continue;
     }
     if (layer.type === "dense") {
-      const inner = shape[shape.length - 1], units = layer.units, rows = shape.length === 1 ? 1
-        : shape.slice(0, -1).reduce((a, b) => a * b, 1);
-      const w = take(layer.kernel), b = layer.bias ? take(layer.bias) : null;
-      steps.push((x) => {
-        const y = new Float32Array(rows * units);
-        for (let r = 0; r < rows; r++) {
-          const out = y.subarray(r * units, (r + 1) * units);
-          if (b) out.set(b);
-          for (let i = 0; i < inner; i++) {
-            const v = x[r * inner + i];
-            if (v === 0) continue;
-            const row = i * units;
-            for (let u = 0; u < units; u++) out[u] += v * w[row + u];
-          }
-        }
-        for (let i = 0; i < y.length; i++) y[i] = act(y[i]);
-        return y;
+      const inner = shape[shape.length - 1], units = layer.units;
+      layers.push({
+        kind: "dense", activation, inner, units, rows: size / inner,
+        kernel: take(layer.kernel), bias: layer.bias ? take(layer.bias) : null,
       });
       shape = [...shape.slice(0, -1), units];
       continue;
@@ -82,10 +77,8 @@ export function prepare(spec, weightBytes) {
       throw new Error(`layer ${layer.type}`);
     }
     // Kernels arrive as (kh, kw, out, in) for both kinds (Keras's own layout for
-    // Conv2DTranspose; Python transposes Conv2D's), so each output value is a dot product over
-    // contiguous input channels.
+    // Conv2DTranspose; Python transposes Conv2D's).
     const [h, wd, cin] = shape, [kh, kw] = layer.kernel_size, [sh, sw] = layer.strides;
-    const cout = layer.filters, w = take(layer.kernel), b = layer.bias ? take(layer.bias) : null;
     const transpose = layer.type === "conv2d_transpose";
     let oh, ow;
     if (transpose) {
@@ -114,18 +107,63 @@ export function prepare(spec, weightBytes) {
       }
       return Int32Array.from(pairs);
     });
-    const rowTaps = taps(oh, h, kh, sh, pt), colTaps = taps(ow, wd, kw, sw, pl);
-    // Relaid as (kh, kw, in, out): for one input value the weights of consecutive output
-    // channels sit side by side. Eight output channels at a time, in eight local sums, each input
-    // value loaded once; inputs that are exactly 0 (after a ReLU, about a third here) are
-    // skipped. About twice as fast as four channels over (out, in) in V8.
-    const wt = new Float32Array(w.length);
-    for (let t = 0; t < kh * kw; t++) {
-      for (let co = 0; co < cout; co++) {
-        for (let ci = 0; ci < cin; ci++) wt[(t * cin + ci) * cout + co] = w[(t * cout + co) * cin + ci];
-      }
+    layers.push({
+      kind: "conv", activation, h, wd, cin, oh, ow, cout: layer.filters, kh, kw,
+      rowTaps: taps(oh, h, kh, sh, pt), colTaps: taps(ow, wd, kw, sw, pl),
+      kernel: take(layer.kernel), bias: layer.bias ? take(layer.bias) : null,
+    });
+    shape = [oh, ow, layer.filters];
+  }
+  return { latentDim: spec.latent_dim, shape, layers };
+}
+
+/** (kh, kw, out, in) -> (kh, kw, in, out): one input value's weights for consecutive outputs. */
+function outputsLast(w, taps, cout, cin) {
+  const wt = new Float32Array(w.length);
+  for (let t = 0; t < taps; t++) {
+    for (let co = 0; co < cout; co++) {
+      for (let ci = 0; ci < cin; ci++) wt[(t * cin + ci) * cout + co] = w[(t * cout + co) * cin + ci];
     }
-    steps.push((x) => {
+  }
+  return wt;
+}
+
+/** Apply a layer's activation in place (ReLU may be done already, by the WebAssembly). */
+function activate(x, activation) {
+  if (activation === "linear") return;
+  const act = ACTIVATIONS[activation];
+  for (let i = 0; i < x.length; i++) x[i] = act(x[i]);
+}
+
+// ----- the JavaScript engine: every layer, any shape ----------------------------------------
+
+function javascriptSteps(layers) {
+  return layers.map((layer) => {
+    const { activation } = layer;
+    if (layer.kind === "activation") return (x) => { activate(x, activation); return x; };
+    if (layer.kind === "dense") {
+      const { rows, inner, units, kernel: w, bias: b } = layer;
+      return (x) => {
+        const y = new Float32Array(rows * units);
+        for (let r = 0; r < rows; r++) {
+          const out = y.subarray(r * units, (r + 1) * units);
+          if (b) out.set(b);
+          for (let i = 0; i < inner; i++) {
+            const v = x[r * inner + i];
+            if (v === 0) continue;
+            const row = i * units;
+            for (let u = 0; u < units; u++) out[u] += v * w[row + u];
+          }
+        }
+        activate(y, activation);
+        return y;
+      };
+    }
+    const { wd, cin, oh, ow, cout, kh, kw, rowTaps, colTaps, bias: b } = layer;
+    // Eight output channels at a time, in eight local sums, each input value loaded once;
+    // inputs that are exactly 0 (after a ReLU, about a third here) are skipped.
+    const wt = outputsLast(layer.kernel, kh * kw, cout, cin);
+    return (x) => {
       const y = new Float32Array(oh * ow * cout);
       for (let oy = 0; oy < oh; oy++) {
         const rt = rowTaps[oy];
@@ -164,19 +202,145 @@ export function prepare(spec, weightBytes) {
           }
         }
       }
-      for (let i = 0; i < y.length; i++) y[i] = act(b ? y[i] + b[i % cout] : y[i]);
+      if (b) for (let i = 0; i < y.length; i++) y[i] += b[i % cout];
+      activate(y, activation);
       return y;
-    });
-    shape = [oh, ow, cout];
+    };
+  });
+}
+
+// ----- the WebAssembly engine: the same layers, four float32 lanes at a time -----------------
+
+// js/wasm/forward.ts compiled by tools/build_wasm.py, which writes the next line (with the
+// sha256 of the source it compiled, checked by tests/test_widgets.py).
+// forward.wasm: BEGIN
+const FORWARD_WASM = "AGFzbQEAAAABIgNgD39/f39/f39/f39/f39/fwBgAAF/YAh/f39/f39/fwACDwEDZW52Bm1lbW9yeQIAAAMFBAECAAAHNwQIaGVhcEJhc2UAAAVkZW5zZQABD2NvbnZPdmVyT3V0cHV0cwACDmNvbnZPdmVySW5wdXRzAAMKow4EBQBBgAgLvAIDB38BfQF7A0AgBCAKSgRAIAMgBiAKbEECdGohC0EAIQgDQCAGIAhKBEAgCEECdCIJIAtqIAIEeyACIAlq/QAEAAX9DAAAAAAAAAAAAAAAAAAAAAAL/QsEACAIQQRqIQgMAQsLQQAhCANAIAUgCEoEQCAAIAUgCmwgCGpBAnRqKgIAIg9DAAAAAFwEQCAP/RMhECABIAYgCGxBAnRqIQxBACEJA0AgBiAJSgRAIAlBAnQiDSALaiIOIA79AAQAIBAgDCANav0ABAD95gH95AH9CwQAIAlBBGohCQwBCwsLIAhBAWohCAwBCwsgBwRAQQAhCANAIAYgCEoEQCALIAhBAnRqIgkgCf0ABAD9DAAAAAAAAAAAAAAAAAAAAAD96QH9CwQAIAhBBGohCAwBCwsLIApBAWohCgwBCwsLlQgDBXsQfwF9IAUgCGxBAnQhHQNAIAYgHEoEQCAKIBxBAnRqKAIAIRYgCiAcQQFqQQJ0aigCACEeQQAhGwNAIAcgG0oEQCAMIBtBAnRqKAIAIRcgDCAbQQFqQQJ0aigCACEfIAMgByAcbCAbaiAIbEECdGohIEEAIRgDQCAYQRBqIAhMBED9DAAAAAAAAAAAAAAAAAAAAAAhEP0MAAAAAAAAAAAAAAAAAAAAACEP/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEiAWIRQDQCAUIB5IBEAgCyAUQQJ0aigCACEhIAsgFEEBakECdGooAgAhIiAXIRUDQCAVIB9IBEAgACANIBVBAWpBAnRqKAIAIAQgImxqIAVsQQJ0aiEjIAEgDSAVQQJ0aigCACAJICFsaiAdbGogGEECdGohGUEAIRoDQCAFIBpKBEAgIyAaQQJ0aioCACIkQwAAAABcBEAgECAk/RMiEyAZ/QAEAP3mAf3kASEQIBEgEyAZ/QAEIP3mAf3kASERIBIgEyAZ/QAEMP3mAf3kASESIA8gEyAZ/QAEEP3mAf3kASEPCyAaQQFqIRogGSAIQQJ0aiEZDAELCyAVQQJqIRUMAQsLIBRBAmohFAwBCwsgAgRAIBAgAiAYQQJ0aiIU/QAEAP3kASEQIBEgFP0ABCD95AEhESASIBT9AAQw/eQBIRIgDyAU/QAEEP3kASEPCyAgIBhBAnRqIhQgDgR7IA/9DAAAAAAAAAAAAAAAAAAAAAD96QEhDyAR/QwAAAAAAAAAAAAAAAAAAAAA/ekBIREgEv0MAAAAAAAAAAAAAAAAAAAAAP3pASESIBD9DAAAAAAAAAAAAAAAAAAAAAD96QEFIBAL/QsEACAUIA/9CwQQIBQgEf0LBCAgFCAS/QsEMCAYQRBqIRgMAQsLA0AgCCAYSgRA/QwAAAAAAAAAAAAAAAAAAAAAIRAgFiEUA0AgFCAeSARAIAsgFEECdGooAgAhISALIBRBAWpBAnRqKAIAISIgFyEVA0AgFSAfSARAIAAgDSAVQQFqQQJ0aigCACAEICJsaiAFbEECdGohIyABIA0gFUECdGooAgAgCSAhbGogHWxqIBhBAnRqIRpBACEZA0AgBSAZSgRAICMgGUECdGoqAgAiJEMAAAAAXARAIBAgJP0TIBr9AAQA/eYB/eQBIRALIBlBAWohGSAaIAhBAnRqIRoMAQsLIBVBAmohFQwBCwsgFEECaiEUDAELCyACBEAgECACIBhBAnRq/QAEAP3kASEQCyAgIBhBAnRqIBD9DAAAAAAAAAAAAAAAAAAAAAD96QEgECAOG/0LBAAgGEEEaiEYDAELCyAbQQFqIRsMAQsLIBxBAWohHAwBCwsLxQMDAX0QfwF7IAUgCGxBAnQhGwNAIAYgHUoEQCAKIB1BAnRqKAIAIREgCiAdQQFqQQJ0aigCACEaQQAhHwNAIAcgH0oEQCAMIB9BAnRqKAIAIRAgDCAfQQFqQQJ0aigCACEZQQAhHgNAIAggHkoEQP0MAAAAAAAAAAAAAAAAAAAAACEgIBEhEwNAIBMgGkgEQCALIBNBAnRqKAIAIRggCyATQQFqQQJ0aigCACEXIBAhEgNAIBIgGUgEQCAAIA0gEkEBakECdGooAgAgBCAXbGogBWxBAnRqIRYgASANIBJBAnRqKAIAIAkgGGxqIBtsaiAFIB5sQQJ0aiEVQQAhHANAIAUgHEoEQCAgIBYgHEECdCIUav0ABAAgFCAVav0ABAD95gH95AEhICAcQQRqIRwMAQsLIBJBAmohEgwBCwsgE0ECaiETDAELCyAg/R8AICD9HwGSICD9HwKSICD9HwOSIQ8gAgRAIA8gAiAeQQJ0aioCAJIhDwsgAyAHIB1sIB9qIAhsIB5qQQJ0akMAAAAAIA8gD0MAAAAAXUEAIA4bGzgCACAeQQFqIR4MAQsLIB9BAWohHwwBCwsgHUEBaiEdDAELCws=";  // sha256 of forward.ts: 81e704736b72ed0f43e281dc46007cb1dc72985079f793dd0555cd9977a42808
+// forward.wasm: END
+
+let wasmModule;  // undefined: not tried yet; null: this browser cannot run it (no SIMD)
+
+function forwardModule() {
+  if (wasmModule !== undefined) return wasmModule;
+  wasmModule = null;
+  try {
+    const bytes = Uint8Array.from(atob(FORWARD_WASM), (c) => c.charCodeAt(0));
+    // 2 KB: small enough for a synchronous compile on the main thread.
+    if (typeof WebAssembly === "object" && WebAssembly.validate(bytes)) {
+      wasmModule = new WebAssembly.Module(bytes);
+    }
+  } catch (error) {
+    wasmModule = null;
   }
-  return { latentDim: spec.latent_dim, shape, steps };
+  return wasmModule;
+}
+
+/** The layers as calls into the WebAssembly module, or null where one has no such kernel. */
+function wasmSteps(layers, latentDim) {
+  const module = forwardModule();
+  if (!module) return null;
+  // Every array gets a 16-byte aligned place in one memory, laid out once.
+  const arrays = [];
+  let end = 0;
+  const place = (length, fill) => {
+    const entry = { at: end, length, fill };
+    end += Math.ceil((4 * length) / 16) * 16;
+    arrays.push(entry);
+    return entry;
+  };
+  const tapTable = (lists) => {
+    const starts = new Int32Array(lists.length + 1);
+    lists.forEach((pairs, i) => { starts[i + 1] = starts[i] + pairs.length; });
+    const flat = new Int32Array(starts[lists.length]);
+    lists.forEach((pairs, i) => flat.set(pairs, starts[i]));
+    return [place(starts.length, starts), place(Math.max(flat.length, 1), flat)];
+  };
+  const input = place(latentDim);
+  let current = input;
+  const calls = [];
+  for (const layer of layers) {
+    const { activation } = layer;
+    const relu = activation === "relu" ? 1 : 0;
+    if (layer.kind === "activation") {
+      const target = current;
+      calls.push((exports, view) => activate(view(target), activation));
+      continue;
+    }
+    if (layer.kind === "dense") {
+      if (layer.units % 4 !== 0) return null;
+      const x = current, w = place(layer.kernel.length, layer.kernel);
+      const b = layer.bias ? place(layer.bias.length, layer.bias) : null;
+      const y = place(layer.rows * layer.units);
+      const { rows, inner, units } = layer;
+      calls.push((exports, view, at) => {
+        exports.dense(at(x), at(w), b ? at(b) : 0, at(y), rows, inner, units, relu);
+        if (!relu) activate(view(y), activation);
+      });
+      current = y;
+      continue;
+    }
+    const { wd, cin, oh, ow, cout, kh, kw } = layer;
+    let kernel, run;
+    if (cout % 4 === 0) {
+      kernel = outputsLast(layer.kernel, kh * kw, cout, cin);
+      run = "convOverOutputs";
+    } else if (cin % 4 === 0) {
+      kernel = layer.kernel;
+      run = "convOverInputs";
+    } else {
+      return null;
+    }
+    const x = current, w = place(kernel.length, kernel);
+    const b = layer.bias ? place(layer.bias.length, layer.bias) : null;
+    const [rowStart, rowPairs] = tapTable(layer.rowTaps), [colStart, colPairs] = tapTable(layer.colTaps);
+    const y = place(oh * ow * cout);
+    calls.push((exports, view, at) => {
+      exports[run](at(x), at(w), b ? at(b) : 0, at(y), wd, cin, oh, ow, cout, kw, at(rowStart),
+        at(rowPairs), at(colStart), at(colPairs), relu);
+      if (!relu) activate(view(y), activation);
+    });
+    current = y;
+  }
+  // The module's own data sits below heapBase (in the first page): the arrays go after it.
+  const pages = Math.ceil((end + 65536) / 65536) + 1;
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  const { exports } = new WebAssembly.Instance(module, { env: { memory } });
+  const base = exports.heapBase();
+  const at = (entry) => base + entry.at;
+  const view = (entry) => new Float32Array(memory.buffer, at(entry), entry.length);
+  for (const entry of arrays) {
+    if (!entry.fill) continue;
+    const Kind = entry.fill instanceof Int32Array ? Int32Array : Float32Array;
+    new Kind(memory.buffer, at(entry), entry.length).set(entry.fill);
+  }
+  const zIn = view(input), out = view(current);
+  return (z) => {
+    zIn.set(z);
+    for (const call of calls) call(exports, view, at);
+    return out.slice();
+  };
+}
+
+/**
+ * The decoder, ready to run: (spec, float32 weights[, engine]) -> net. The engine is
+ * "wasm" (WebAssembly SIMD, where the browser has it and every layer has a kernel there) or
+ * "js"; ask for "js" to compare them.
+ */
+export function prepare(spec, weightBytes, engine = "wasm") {
+  const { latentDim, shape, layers } = plan(spec, weightBytes);
+  const fast = engine === "wasm" ? wasmSteps(layers, latentDim) : null;
+  if (fast) return { latentDim, shape, engine: "wasm", run: fast };
+  const steps = javascriptSteps(layers);
+  const run = (z) => {
+    let x = Float32Array.from(z);
+    for (const step of steps) x = step(x);
+    return x;
+  };
+  return { latentDim, shape, engine: "js", run };
 }
 
 /** Decode one latent point: Float32Array of the output (28 x 28 x 1 for the course's models). */
 export function forward(net, z) {
-  let x = Float32Array.from(z);
-  for (const step of net.steps) x = step(x);
-  return x;
+  return net.run(z);
 }
 
 /** Decode many points (a flat array, latentDim per point): one Float32Array of all outputs. */
@@ -349,6 +513,7 @@ async function renderExplorer({ model, el }) {
   el.appendChild(row);
   notice(model, el);
   const net = pageNet(model);
+  if (net) digit.dataset.engine = net.engine;  // "wasm" or "js", for the tests
   const refs = model.get("sliders") || [];
   const sliders = await Promise.all(
     refs.map((ref) => model.widget_manager.get_model(String(ref).replace("IPY_MODEL_", ""))),

@@ -471,6 +471,8 @@ def test_jupyterlab_explorer_and_drawing(browser, tmp_path):
         page.locator("canvas.vaelab-digit").first.scroll_into_view_if_needed()
         before, after, latencies = drag_slider(page, root)
         assert after != before, "the decoded digit did not change during the drag"
+        engine = page.locator("canvas.vaelab-digit").first.get_attribute("data-engine")
+        assert engine == "wasm", f"the explorer decoded with {engine}, not WebAssembly"
         shown = readout(page)
         kernel = read_json_when(
             tmp_path / "kernel.json", lambda v: v["values"] and abs(v["z"][0] - shown) < 0.006
@@ -501,6 +503,8 @@ def test_voila_app(browser, workdir):
     with voila_page(browser, workdir, "explorer_app.ipynb") as (page, _):
         before, after, latencies = drag_slider(page, page.locator("body"))
         assert after and after != before, "the decoded digit did not change after the drag"
+        engine = page.locator("canvas.vaelab-digit").first.get_attribute("data-engine")
+        assert engine == "wasm", f"the app decoded with {engine}, not WebAssembly"
         _, back, second = drag_slider(page, page.locator("body"), direction=-1)
         assert back != after, "the decoded digit did not change after dragging back"
         page.screenshot(path=str(ARTIFACTS / "explorer-voila.png"))
@@ -660,6 +664,8 @@ def test_an_exported_page_moves_the_digit_without_a_kernel(browser, tmp_path):
         before, after, latencies = drag_slider(page, page.locator("body"))
         assert after != before, "the digit did not change in the page without a kernel"
         assert latencies
+        engine = page.locator("canvas.vaelab-digit").first.get_attribute("data-engine")
+        assert engine == "wasm", f"the exported page decoded with {engine}, not WebAssembly"
         the_scatter_moves_z(page)
         assert tried == [], f"the page tried the network: {tried}"
         page.close()

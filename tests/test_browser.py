@@ -519,7 +519,8 @@ def test_voila_app(browser, workdir):
 
 # ----- the page's decoder against Keras, in Chromium ------------------------------------------
 
-DECODE_IN_THE_PAGE = """async ([source, spec, weights64, z, engine]) => {
+DECODE_IN_THE_PAGE = """async ([source, spec, weights64, z, engine, simd]) => {
+  if (!simd) WebAssembly.validate = () => false;  // a browser without WebAssembly SIMD
   const module = await import(URL.createObjectURL(new Blob([source], {type: 'text/javascript'})));
   const raw = Uint8Array.from(atob(weights64), (c) => c.charCodeAt(0));
   const net = module.prepare(spec, raw, engine);
@@ -537,7 +538,7 @@ DECODE_IN_THE_PAGE = """async ([source, spec, weights64, z, engine]) => {
 ENGINES = ("wasm", "js")
 
 
-def decode_in_the_page(browser, decoder, z, engine="wasm"):
+def decode_in_the_page(browser, decoder, z, engine="wasm", simd=True):
     """What the page's forward pass (vaelab/static/latent.js) gives for ``z``: (the engine
     that ran, asked for ``engine``; the outputs)."""
     import base64
@@ -558,6 +559,7 @@ def decode_in_the_page(browser, decoder, z, engine="wasm"):
                 base64.b64encode(page_model.weights).decode(),
                 np.asarray(z, np.float32).ravel().tolist(),
                 engine,
+                simd,
             ],
         )
     finally:
@@ -566,9 +568,10 @@ def decode_in_the_page(browser, decoder, z, engine="wasm"):
     return ran, outputs
 
 
-def parity(browser, decoder, z, name, engines=ENGINES):
+def parity(browser, decoder, z, name, engines=ENGINES, simd=True):
     """Pixels of the page against Keras, for each engine: float and grey-level differences,
-    recorded. ``engines`` maps the engine asked for to the one expected to run."""
+    recorded. ``engines`` maps the engine asked for to the one expected to run; ``simd=False``
+    decodes in a page that cannot run WebAssembly SIMD."""
     import numpy as np
 
     from vaelab.latent import decode
@@ -578,7 +581,7 @@ def parity(browser, decoder, z, name, engines=ENGINES):
     for engine, expected in (
         engines if isinstance(engines, dict) else {e: e for e in engines}
     ).items():
-        ran, page = decode_in_the_page(browser, decoder, z, engine)
+        ran, page = decode_in_the_page(browser, decoder, z, engine, simd)
         assert ran == expected, f"{name}: asked for the {engine} engine, {ran} ran"
         grey = [(np.clip(v, 0, 1) * 255 + 0.5).astype(np.int16) for v in (page, keras)]
         result = {
@@ -626,19 +629,32 @@ def test_the_page_decodes_every_course_decoder_shape(browser, latent_dim):
     parity(browser, build_autoencoder(latent_dim=latent_dim).decoder, z, f"ae-{latent_dim}")
 
 
-def test_a_decoder_without_webassembly_kernels_runs_in_javascript(browser):
-    """Three channels in, one out: neither is a multiple of four lanes, so the page asked for
-    WebAssembly runs its JavaScript engine instead, and still matches Keras."""
+def test_every_layer_kind_runs_in_both_engines(browser):
+    """A decoder built to reach every path of both engines: a dense layer per pixel (rows > 1),
+    one whose 7 units have no WebAssembly kernel (its JavaScript step runs on the module's
+    memory), tanh after a WebAssembly kernel, a transposed convolution with "valid" padding,
+    stride 2, no bias and 20 channels (16 at a time, then 4), and a last convolution summed over
+    its inputs."""
     import keras
     import numpy as np
 
-    inputs = keras.Input((2,))
-    x = keras.layers.Dense(28 * 28 * 3, activation="relu")(inputs)
-    x = keras.layers.Reshape((28, 28, 3))(x)
-    outputs = keras.layers.Conv2D(1, 3, padding="same", activation="sigmoid")(x)
+    inputs = keras.Input((3,))
+    x = keras.layers.Dense(14 * 14 * 8, activation="relu")(inputs)
+    x = keras.layers.Reshape((14, 14, 8))(x)
+    x = keras.layers.Dense(7, activation="relu")(x)
+    x = keras.layers.Dense(12, activation="tanh")(x)
+    x = keras.layers.Conv2DTranspose(20, 3, strides=2, use_bias=False, activation="tanh")(x)
+    outputs = keras.layers.Conv2D(1, 2, activation="sigmoid")(x)  # 29 x 29 -> 28 x 28
     decoder = keras.Model(inputs, outputs)
-    z = np.random.default_rng(3).normal(0, 2, (20, 2))
-    parity(browser, decoder, z, "three-channels", engines={"wasm": "js", "js": "js"})
+    z = np.random.default_rng(3).normal(0, 2, (20, 3))
+    parity(browser, decoder, z, "every-layer-kind")
+
+
+def test_a_page_without_webassembly_simd_decodes_in_javascript(browser, pretrained):
+    import numpy as np
+
+    z = np.random.default_rng(4).uniform(-3, 3, (50, 2))
+    parity(browser, pretrained.decoder, z, "no-simd", engines={"wasm": "js"}, simd=False)
 
 
 def test_an_exported_page_moves_the_digit_without_a_kernel(browser, tmp_path):

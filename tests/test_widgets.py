@@ -326,22 +326,24 @@ def test_a_moves_latency_ends_at_the_paint_of_its_own_z():
 
 
 def test_the_pages_webassembly_is_the_compiled_committed_source():
-    """latent.js carries js/wasm/forward.wasm as base64, compiled from today's forward.ts
-    (tools/build_wasm.py writes both and the source's sha256): editing the kernels without
-    rebuilding fails here."""
+    """latent.js carries js/wasm/forward.wasm as base64, built from today's forward.ts, compiler
+    options and compiler version (tools/build_wasm.py writes both and their sha256): changing
+    any of them without rebuilding fails here."""
     import base64
-    import hashlib
     import re
+    import sys
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root / "tools"))
+    try:
+        import build_wasm
+    finally:
+        sys.path.remove(str(root / "tools"))
     text = (root / "vaelab" / "static" / "latent.js").read_text()
-    found = re.search(
-        r'const FORWARD_WASM = "([A-Za-z0-9+/=]+)";  // sha256 of forward.ts: (\w+)', text
-    )
+    found = re.search(r'const FORWARD_WASM = "([A-Za-z0-9+/=]+)";  // build sha256: (\w+)', text)
     assert found, "latent.js has no embedded forward.wasm: run python tools/build_wasm.py"
     binary = base64.b64decode(found.group(1))
     assert binary[:4] == b"\0asm"
     assert binary == (root / "js" / "wasm" / "forward.wasm").read_bytes()
-    source = (root / "js" / "wasm" / "forward.ts").read_bytes()
-    assert found.group(2) == hashlib.sha256(source).hexdigest(), "run python tools/build_wasm.py"
+    assert found.group(2) == build_wasm.build_digest(), "run python tools/build_wasm.py"

@@ -6,8 +6,8 @@ convolution layers, four float32 lanes at a time with SIMD) are the AssemblyScri
 ``js/package-lock.json`` (``npm ci`` in a temporary folder: the lock file's integrity hashes
 are checked by npm), compiles, writes ``js/wasm/forward.wasm`` and embeds the same bytes, as
 base64, in latent.js between its ``forward.wasm: BEGIN`` and ``END`` lines, with the sha256 of
-the source they were compiled from (``tests/test_widgets.py`` checks that it is the committed
-source's). Only whoever changes the kernels needs node; the course's install paths never do.
+what they were built from: the source, the options and the compiler's version
+(``tests/test_widgets.py`` checks it against the committed ones). Only whoever changes the kernels needs node; the course's install paths never do.
 The module is ours (the compiler adds no library code with ``--runtime stub``).
 
     python tools/build_wasm.py
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -35,19 +36,28 @@ OPTIONS = ["-O3", "--noAssert", "--runtime", "stub", "--enable", "simd"]
 OPTIONS += ["--importMemory", "--noExportMemory"]
 
 
-def embedded_line(binary: bytes, source: bytes) -> str:
-    digest = hashlib.sha256(source).hexdigest()
-    encoded = base64.b64encode(binary).decode()
-    return f'const FORWARD_WASM = "{encoded}";  // sha256 of forward.ts: {digest}'
+def compiler_version() -> str:
+    return json.loads((JS / "package.json").read_text())["devDependencies"]["assemblyscript"]
 
 
-def embed(binary: bytes, source: bytes) -> None:
+def build_digest() -> str:
+    """sha256 of what the module is built from: the source, the options and the compiler's
+    version (a change to any of them without a rebuild fails ``tests/test_widgets.py``)."""
+    recipe = SOURCE.read_bytes() + "\0".join([*OPTIONS, compiler_version()]).encode()
+    return hashlib.sha256(recipe).hexdigest()
+
+
+def embed(binary: bytes) -> None:
     from vaelab.io import write_text_atomic
 
     text = LATENT.read_text()
+    if text.count(BEGIN) != 1 or text.count(END) != 1:
+        raise SystemExit(f"{LATENT}: expected one {BEGIN!r} and one {END!r} line")
     head, rest = text.split(BEGIN + "\n", 1)
     _, tail = rest.split(END, 1)
-    write_text_atomic(LATENT, f"{head}{BEGIN}\n{embedded_line(binary, source)}\n{END}{tail}")
+    encoded = base64.b64encode(binary).decode()
+    line = f'const FORWARD_WASM = "{encoded}";  // build sha256: {build_digest()}'
+    write_text_atomic(LATENT, f"{head}{BEGIN}\n{line}\n{END}{tail}")
 
 
 def main() -> int:
@@ -67,7 +77,7 @@ def main() -> int:
 
     with atomic_path(BINARY) as tmp:
         tmp.write_bytes(binary)
-    embed(binary, SOURCE.read_bytes())
+    embed(binary)
     print(f"{BINARY.relative_to(ROOT)}: {len(binary)} B, embedded in {LATENT.relative_to(ROOT)}")
     return 0
 

@@ -10,7 +10,7 @@ export function heapBase(): usize {
 }
 
 // y[r, u] = bias[u] + sum_i x[r, i] w[i, u], for `rows` rows; then ReLU if relu != 0.
-// w is (inner, units); units a multiple of 4 (latent.js uses its JavaScript loop otherwise).
+// w is (inner, units); units a multiple of 4 (latent.js runs its JavaScript step otherwise).
 export function dense(x: usize, w: usize, bias: usize, y: usize, rows: i32, inner: i32,
   units: i32, relu: i32): void {
   const zero = f32x4.splat(0);

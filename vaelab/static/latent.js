@@ -3,16 +3,16 @@
 // `vaelab.widgets.page_decoder` describes a Keras decoder as a chain of Dense, Reshape, Flatten,
 // Conv2D, Conv2DTranspose and Activation layers with their weights in one float32 buffer; this
 // module runs that chain (float32, the same padding arithmetic as Keras) and paints the 28x28
-// digit. Two engines run it: WebAssembly with SIMD (js/wasm/forward.ts, embedded below; under
-// 1 ms a digit for the course's decoder) and plain JavaScript (5-10 ms), for browsers without
-// WebAssembly SIMD or a layer the WebAssembly has no kernel for. The explorer's ipywidgets
-// sliders drive the digit here, without the kernel: their models are read from the widget
-// manager, and while a pointer is down their sync to the kernel is held, then sent once when it
-// is released (a kernel reply per move kept the page at ~28 paints/s). The forward pass runs
-// inside the slider's change handler, so a move's digit is on screen in the frame that handles
-// the move. A Web Worker was measured too (benchmarks/README.md): it freed the handler, but its
-// result always landed a frame later. With an empty decoder spec the kernel decodes and sends
-// the pixels instead.
+// digit. Two engines run it: WebAssembly with SIMD (js/wasm/forward.ts, embedded below; ~1 ms a
+// digit for the course's decoder in Chromium and node) and plain JavaScript (5-10 ms), for pages
+// that cannot run WebAssembly SIMD; a layer the WebAssembly has no kernel for runs its
+// JavaScript step on the module's memory. The explorer's ipywidgets sliders drive the digit
+// here, without the kernel: their models are read from the widget manager, and while a pointer
+// is down their sync to the kernel is held, then sent once when it is released (a kernel reply
+// per move kept the page at ~28 paints/s). The forward pass runs inside the slider's change
+// handler, so a move's digit is on screen in the frame that handles the move. A Web Worker was
+// measured too (benchmarks/README.md): it freed the handler, but its result always landed a
+// frame later. With an empty decoder spec the kernel decodes and sends the pixels instead.
 
 const ACTIVATIONS = {
   linear: (v) => v,
@@ -128,7 +128,7 @@ function outputsLast(w, taps, cout, cin) {
   return wt;
 }
 
-/** Apply a layer's activation in place (ReLU may be done already, by the WebAssembly). */
+/** Apply a layer's activation in place (callers skip it where a kernel applied ReLU). */
 function activate(x, activation) {
   if (activation === "linear") return;
   const act = ACTIVATIONS[activation];
@@ -211,20 +211,22 @@ function javascriptSteps(layers) {
 
 // ----- the WebAssembly engine: the same layers, four float32 lanes at a time -----------------
 
-// js/wasm/forward.ts compiled by tools/build_wasm.py, which writes the next line (with the
-// sha256 of the source it compiled, checked by tests/test_widgets.py).
+// js/wasm/forward.ts compiled by tools/build_wasm.py, which writes the next line and the sha256
+// of what it built from (checked by tests/test_widgets.py).
 // forward.wasm: BEGIN
-const FORWARD_WASM = "AGFzbQEAAAABIgNgD39/f39/f39/f39/f39/fwBgAAF/YAh/f39/f39/fwACDwEDZW52Bm1lbW9yeQIAAAMFBAECAAAHNwQIaGVhcEJhc2UAAAVkZW5zZQABD2NvbnZPdmVyT3V0cHV0cwACDmNvbnZPdmVySW5wdXRzAAMKow4EBQBBgAgLvAIDB38BfQF7A0AgBCAKSgRAIAMgBiAKbEECdGohC0EAIQgDQCAGIAhKBEAgCEECdCIJIAtqIAIEeyACIAlq/QAEAAX9DAAAAAAAAAAAAAAAAAAAAAAL/QsEACAIQQRqIQgMAQsLQQAhCANAIAUgCEoEQCAAIAUgCmwgCGpBAnRqKgIAIg9DAAAAAFwEQCAP/RMhECABIAYgCGxBAnRqIQxBACEJA0AgBiAJSgRAIAlBAnQiDSALaiIOIA79AAQAIBAgDCANav0ABAD95gH95AH9CwQAIAlBBGohCQwBCwsLIAhBAWohCAwBCwsgBwRAQQAhCANAIAYgCEoEQCALIAhBAnRqIgkgCf0ABAD9DAAAAAAAAAAAAAAAAAAAAAD96QH9CwQAIAhBBGohCAwBCwsLIApBAWohCgwBCwsLlQgDBXsQfwF9IAUgCGxBAnQhHQNAIAYgHEoEQCAKIBxBAnRqKAIAIRYgCiAcQQFqQQJ0aigCACEeQQAhGwNAIAcgG0oEQCAMIBtBAnRqKAIAIRcgDCAbQQFqQQJ0aigCACEfIAMgByAcbCAbaiAIbEECdGohIEEAIRgDQCAYQRBqIAhMBED9DAAAAAAAAAAAAAAAAAAAAAAhEP0MAAAAAAAAAAAAAAAAAAAAACEP/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEiAWIRQDQCAUIB5IBEAgCyAUQQJ0aigCACEhIAsgFEEBakECdGooAgAhIiAXIRUDQCAVIB9IBEAgACANIBVBAWpBAnRqKAIAIAQgImxqIAVsQQJ0aiEjIAEgDSAVQQJ0aigCACAJICFsaiAdbGogGEECdGohGUEAIRoDQCAFIBpKBEAgIyAaQQJ0aioCACIkQwAAAABcBEAgECAk/RMiEyAZ/QAEAP3mAf3kASEQIBEgEyAZ/QAEIP3mAf3kASERIBIgEyAZ/QAEMP3mAf3kASESIA8gEyAZ/QAEEP3mAf3kASEPCyAaQQFqIRogGSAIQQJ0aiEZDAELCyAVQQJqIRUMAQsLIBRBAmohFAwBCwsgAgRAIBAgAiAYQQJ0aiIU/QAEAP3kASEQIBEgFP0ABCD95AEhESASIBT9AAQw/eQBIRIgDyAU/QAEEP3kASEPCyAgIBhBAnRqIhQgDgR7IA/9DAAAAAAAAAAAAAAAAAAAAAD96QEhDyAR/QwAAAAAAAAAAAAAAAAAAAAA/ekBIREgEv0MAAAAAAAAAAAAAAAAAAAAAP3pASESIBD9DAAAAAAAAAAAAAAAAAAAAAD96QEFIBAL/QsEACAUIA/9CwQQIBQgEf0LBCAgFCAS/QsEMCAYQRBqIRgMAQsLA0AgCCAYSgRA/QwAAAAAAAAAAAAAAAAAAAAAIRAgFiEUA0AgFCAeSARAIAsgFEECdGooAgAhISALIBRBAWpBAnRqKAIAISIgFyEVA0AgFSAfSARAIAAgDSAVQQFqQQJ0aigCACAEICJsaiAFbEECdGohIyABIA0gFUECdGooAgAgCSAhbGogHWxqIBhBAnRqIRpBACEZA0AgBSAZSgRAICMgGUECdGoqAgAiJEMAAAAAXARAIBAgJP0TIBr9AAQA/eYB/eQBIRALIBlBAWohGSAaIAhBAnRqIRoMAQsLIBVBAmohFQwBCwsgFEECaiEUDAELCyACBEAgECACIBhBAnRq/QAEAP3kASEQCyAgIBhBAnRqIBD9DAAAAAAAAAAAAAAAAAAAAAD96QEgECAOG/0LBAAgGEEEaiEYDAELCyAbQQFqIRsMAQsLIBxBAWohHAwBCwsLxQMDAX0QfwF7IAUgCGxBAnQhGwNAIAYgHUoEQCAKIB1BAnRqKAIAIREgCiAdQQFqQQJ0aigCACEaQQAhHwNAIAcgH0oEQCAMIB9BAnRqKAIAIRAgDCAfQQFqQQJ0aigCACEZQQAhHgNAIAggHkoEQP0MAAAAAAAAAAAAAAAAAAAAACEgIBEhEwNAIBMgGkgEQCALIBNBAnRqKAIAIRggCyATQQFqQQJ0aigCACEXIBAhEgNAIBIgGUgEQCAAIA0gEkEBakECdGooAgAgBCAXbGogBWxBAnRqIRYgASANIBJBAnRqKAIAIAkgGGxqIBtsaiAFIB5sQQJ0aiEVQQAhHANAIAUgHEoEQCAgIBYgHEECdCIUav0ABAAgFCAVav0ABAD95gH95AEhICAcQQRqIRwMAQsLIBJBAmohEgwBCwsgE0ECaiETDAELCyAg/R8AICD9HwGSICD9HwKSICD9HwOSIQ8gAgRAIA8gAiAeQQJ0aioCAJIhDwsgAyAHIB1sIB9qIAhsIB5qQQJ0akMAAAAAIA8gD0MAAAAAXUEAIA4bGzgCACAeQQFqIR4MAQsLIB9BAWohHwwBCwsgHUEBaiEdDAELCws=";  // sha256 of forward.ts: 81e704736b72ed0f43e281dc46007cb1dc72985079f793dd0555cd9977a42808
+const FORWARD_WASM = "AGFzbQEAAAABIgNgD39/f39/f39/f39/f39/fwBgAAF/YAh/f39/f39/fwACDwEDZW52Bm1lbW9yeQIAAAMFBAECAAAHNwQIaGVhcEJhc2UAAAVkZW5zZQABD2NvbnZPdmVyT3V0cHV0cwACDmNvbnZPdmVySW5wdXRzAAMKow4EBQBBgAgLvAIDB38BfQF7A0AgBCAKSgRAIAMgBiAKbEECdGohC0EAIQgDQCAGIAhKBEAgCEECdCIJIAtqIAIEeyACIAlq/QAEAAX9DAAAAAAAAAAAAAAAAAAAAAAL/QsEACAIQQRqIQgMAQsLQQAhCANAIAUgCEoEQCAAIAUgCmwgCGpBAnRqKgIAIg9DAAAAAFwEQCAP/RMhECABIAYgCGxBAnRqIQxBACEJA0AgBiAJSgRAIAlBAnQiDSALaiIOIA79AAQAIBAgDCANav0ABAD95gH95AH9CwQAIAlBBGohCQwBCwsLIAhBAWohCAwBCwsgBwRAQQAhCANAIAYgCEoEQCALIAhBAnRqIgkgCf0ABAD9DAAAAAAAAAAAAAAAAAAAAAD96QH9CwQAIAhBBGohCAwBCwsLIApBAWohCgwBCwsLlQgDBXsQfwF9IAUgCGxBAnQhHQNAIAYgHEoEQCAKIBxBAnRqKAIAIRYgCiAcQQFqQQJ0aigCACEeQQAhGwNAIAcgG0oEQCAMIBtBAnRqKAIAIRcgDCAbQQFqQQJ0aigCACEfIAMgByAcbCAbaiAIbEECdGohIEEAIRgDQCAYQRBqIAhMBED9DAAAAAAAAAAAAAAAAAAAAAAhEP0MAAAAAAAAAAAAAAAAAAAAACEP/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEiAWIRQDQCAUIB5IBEAgCyAUQQJ0aigCACEhIAsgFEEBakECdGooAgAhIiAXIRUDQCAVIB9IBEAgACANIBVBAWpBAnRqKAIAIAQgImxqIAVsQQJ0aiEjIAEgDSAVQQJ0aigCACAJICFsaiAdbGogGEECdGohGUEAIRoDQCAFIBpKBEAgIyAaQQJ0aioCACIkQwAAAABcBEAgECAk/RMiEyAZ/QAEAP3mAf3kASEQIBEgEyAZ/QAEIP3mAf3kASERIBIgEyAZ/QAEMP3mAf3kASESIA8gEyAZ/QAEEP3mAf3kASEPCyAaQQFqIRogGSAIQQJ0aiEZDAELCyAVQQJqIRUMAQsLIBRBAmohFAwBCwsgAgRAIBAgAiAYQQJ0aiIU/QAEAP3kASEQIBEgFP0ABCD95AEhESASIBT9AAQw/eQBIRIgDyAU/QAEEP3kASEPCyAgIBhBAnRqIhQgDgR7IA/9DAAAAAAAAAAAAAAAAAAAAAD96QEhDyAR/QwAAAAAAAAAAAAAAAAAAAAA/ekBIREgEv0MAAAAAAAAAAAAAAAAAAAAAP3pASESIBD9DAAAAAAAAAAAAAAAAAAAAAD96QEFIBAL/QsEACAUIA/9CwQQIBQgEf0LBCAgFCAS/QsEMCAYQRBqIRgMAQsLA0AgCCAYSgRA/QwAAAAAAAAAAAAAAAAAAAAAIRAgFiEUA0AgFCAeSARAIAsgFEECdGooAgAhISALIBRBAWpBAnRqKAIAISIgFyEVA0AgFSAfSARAIAAgDSAVQQFqQQJ0aigCACAEICJsaiAFbEECdGohIyABIA0gFUECdGooAgAgCSAhbGogHWxqIBhBAnRqIRpBACEZA0AgBSAZSgRAICMgGUECdGoqAgAiJEMAAAAAXARAIBAgJP0TIBr9AAQA/eYB/eQBIRALIBlBAWohGSAaIAhBAnRqIRoMAQsLIBVBAmohFQwBCwsgFEECaiEUDAELCyACBEAgECACIBhBAnRq/QAEAP3kASEQCyAgIBhBAnRqIBD9DAAAAAAAAAAAAAAAAAAAAAD96QEgECAOG/0LBAAgGEEEaiEYDAELCyAbQQFqIRsMAQsLIBxBAWohHAwBCwsLxQMDAX0QfwF7IAUgCGxBAnQhGwNAIAYgHUoEQCAKIB1BAnRqKAIAIREgCiAdQQFqQQJ0aigCACEaQQAhHwNAIAcgH0oEQCAMIB9BAnRqKAIAIRAgDCAfQQFqQQJ0aigCACEZQQAhHgNAIAggHkoEQP0MAAAAAAAAAAAAAAAAAAAAACEgIBEhEwNAIBMgGkgEQCALIBNBAnRqKAIAIRggCyATQQFqQQJ0aigCACEXIBAhEgNAIBIgGUgEQCAAIA0gEkEBakECdGooAgAgBCAXbGogBWxBAnRqIRYgASANIBJBAnRqKAIAIAkgGGxqIBtsaiAFIB5sQQJ0aiEVQQAhHANAIAUgHEoEQCAgIBYgHEECdCIUav0ABAAgFCAVav0ABAD95gH95AEhICAcQQRqIRwMAQsLIBJBAmohEgwBCwsgE0ECaiETDAELCyAg/R8AICD9HwGSICD9HwKSICD9HwOSIQ8gAgRAIA8gAiAeQQJ0aioCAJIhDwsgAyAHIB1sIB9qIAhsIB5qQQJ0akMAAAAAIA8gD0MAAAAAXUEAIA4bGzgCACAeQQFqIR4MAQsLIB9BAWohHwwBCwsgHUEBaiEdDAELCws=";  // build sha256: 866dcba435fd3cb51a9ceb4976703ebe07082280658f169b0234bb332f3a36ec
 // forward.wasm: END
 
-let wasmModule;  // undefined: not tried yet; null: this browser cannot run it (no SIMD)
+// undefined: not tried yet; null: this page cannot run it (no WebAssembly SIMD, or a policy
+// that forbids compiling WebAssembly).
+let wasmModule;
 
 function forwardModule() {
   if (wasmModule !== undefined) return wasmModule;
   wasmModule = null;
   try {
     const bytes = Uint8Array.from(atob(FORWARD_WASM), (c) => c.charCodeAt(0));
-    // 2 KB: small enough for a synchronous compile on the main thread.
+    // 2 KB: under the 4 KB that Chromium allows a synchronous compile on the main thread.
     if (typeof WebAssembly === "object" && WebAssembly.validate(bytes)) {
       wasmModule = new WebAssembly.Module(bytes);
     }
@@ -234,7 +236,11 @@ function forwardModule() {
   return wasmModule;
 }
 
-/** The layers as calls into the WebAssembly module, or null where one has no such kernel. */
+/**
+ * The layers as calls into the WebAssembly module (null where the page cannot run it). A layer
+ * the module has no kernel for (a dense layer whose units, or a convolution whose input and
+ * output channels, are not multiples of four) runs its JavaScript step on the module's memory.
+ */
 function wasmSteps(layers, latentDim) {
   const module = forwardModule();
   if (!module) return null;
@@ -265,52 +271,53 @@ function wasmSteps(layers, latentDim) {
       calls.push((exports, view) => activate(view(target), activation));
       continue;
     }
+    const x = current;
+    const y = place(layer.kind === "dense" ? layer.rows * layer.units
+      : layer.oh * layer.ow * layer.cout);
+    current = y;
+    const vectorised = layer.kind === "dense" ? layer.units % 4 === 0
+      : layer.cout % 4 === 0 || layer.cin % 4 === 0;
+    if (!vectorised) {
+      const [step] = javascriptSteps([layer]);
+      calls.push((exports, view) => view(y).set(step(view(x))));
+      continue;
+    }
     if (layer.kind === "dense") {
-      if (layer.units % 4 !== 0) return null;
-      const x = current, w = place(layer.kernel.length, layer.kernel);
+      const w = place(layer.kernel.length, layer.kernel);
       const b = layer.bias ? place(layer.bias.length, layer.bias) : null;
-      const y = place(layer.rows * layer.units);
       const { rows, inner, units } = layer;
       calls.push((exports, view, at) => {
         exports.dense(at(x), at(w), b ? at(b) : 0, at(y), rows, inner, units, relu);
         if (!relu) activate(view(y), activation);
       });
-      current = y;
       continue;
     }
     const { wd, cin, oh, ow, cout, kh, kw } = layer;
-    let kernel, run;
-    if (cout % 4 === 0) {
-      kernel = outputsLast(layer.kernel, kh * kw, cout, cin);
-      run = "convOverOutputs";
-    } else if (cin % 4 === 0) {
-      kernel = layer.kernel;
-      run = "convOverInputs";
-    } else {
-      return null;
-    }
-    const x = current, w = place(kernel.length, kernel);
+    const overOutputs = cout % 4 === 0;
+    const kernel = overOutputs ? outputsLast(layer.kernel, kh * kw, cout, cin) : layer.kernel;
+    const run = overOutputs ? "convOverOutputs" : "convOverInputs";
+    const w = place(kernel.length, kernel);
     const b = layer.bias ? place(layer.bias.length, layer.bias) : null;
     const [rowStart, rowPairs] = tapTable(layer.rowTaps), [colStart, colPairs] = tapTable(layer.colTaps);
-    const y = place(oh * ow * cout);
     calls.push((exports, view, at) => {
       exports[run](at(x), at(w), b ? at(b) : 0, at(y), wd, cin, oh, ow, cout, kw, at(rowStart),
         at(rowPairs), at(colStart), at(colPairs), relu);
       if (!relu) activate(view(y), activation);
     });
-    current = y;
   }
-  // The module's own data sits below heapBase (in the first page): the arrays go after it.
-  const pages = Math.ceil((end + 65536) / 65536) + 1;
+  // The module's own data sits below heapBase, inside its first page; the arrays go after it.
+  const pages = Math.ceil((end + 65536) / 65536);
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
   const { exports } = new WebAssembly.Instance(module, { env: { memory } });
   const base = exports.heapBase();
+  if (base > 65536) throw new Error(`forward.wasm's heap starts at ${base}, past its first page`);
   const at = (entry) => base + entry.at;
   const view = (entry) => new Float32Array(memory.buffer, at(entry), entry.length);
   for (const entry of arrays) {
     if (!entry.fill) continue;
     const Kind = entry.fill instanceof Int32Array ? Int32Array : Float32Array;
     new Kind(memory.buffer, at(entry), entry.length).set(entry.fill);
+    entry.fill = null;  // the module's memory holds it now
   }
   const zIn = view(input), out = view(current);
   return (z) => {
@@ -322,20 +329,31 @@ function wasmSteps(layers, latentDim) {
 
 /**
  * The decoder, ready to run: (spec, float32 weights[, engine]) -> net. The engine is
- * "wasm" (WebAssembly SIMD, where the browser has it and every layer has a kernel there) or
- * "js"; ask for "js" to compare them.
+ * "wasm" (WebAssembly SIMD, where the page can run it) or "js"; ask for "js" to compare them.
+ * `net.run(z)` takes latentDim numbers.
  */
 export function prepare(spec, weightBytes, engine = "wasm") {
   const { latentDim, shape, layers } = plan(spec, weightBytes);
-  const fast = engine === "wasm" ? wasmSteps(layers, latentDim) : null;
-  if (fast) return { latentDim, shape, engine: "wasm", run: fast };
+  const checked = (run) => (z) => {
+    if (z.length !== latentDim) throw new Error(`z has ${z.length} numbers, the decoder takes ${latentDim}`);
+    return run(z);
+  };
+  let fast = null;
+  if (engine === "wasm") {
+    try {
+      fast = wasmSteps(layers, latentDim);
+    } catch (error) {  // e.g. no memory for the module: the JavaScript engine runs instead
+      console.warn("vaelab: WebAssembly could not run the decoder:", error);
+    }
+  }
+  if (fast) return { latentDim, shape, engine: "wasm", run: checked(fast) };
   const steps = javascriptSteps(layers);
   const run = (z) => {
     let x = Float32Array.from(z);
     for (const step of steps) x = step(x);
     return x;
   };
-  return { latentDim, shape, engine: "js", run };
+  return { latentDim, shape, engine: "js", run: checked(run) };
 }
 
 /** Decode one latent point: Float32Array of the output (28 x 28 x 1 for the course's models). */

@@ -7,8 +7,9 @@ convolution layers, four float32 lanes at a time with SIMD) are the AssemblyScri
 are checked by npm), compiles, writes ``js/wasm/forward.wasm`` and embeds the same bytes, as
 base64, in latent.js between its ``forward.wasm: BEGIN`` and ``END`` lines, with the sha256 of
 what they were built from: the source, the options and the compiler's version
-(``tests/test_widgets.py`` checks it against the committed ones). Only whoever changes the kernels needs node; the course's install paths never do.
-The module is ours (the compiler adds no library code with ``--runtime stub``).
+(``tests/test_widgets.py`` checks it against the committed ones). Only whoever changes the
+kernels needs node; the course's install paths never do. The module is ours (the compiler adds
+no library code with ``--runtime stub``).
 
     python tools/build_wasm.py
 """

@@ -449,6 +449,8 @@ def test_jupyterlab_explorer_and_drawing(browser, tmp_path):
             timeout=120_000,
         )
         first = page.locator(".vaelab-overlay-canvas").nth(1).get_attribute("data-ellipse")
+        mean = page.locator('canvas[aria-label="decoded mean of q(z|x)"]').first
+        assert int(mean.get_attribute("data-paints")) >= 1, "the decoded mean was not painted"
         sketch = read_json_when(tmp_path / "sketch.json", lambda v: True)
         pixels = the_page_s_28x28(page)
         np.testing.assert_array_equal(

@@ -76,14 +76,19 @@ def floor_notebook(path: Path) -> None:
     nbformat.write(notebook, path)
 
 
-def paced_drag(page, root, direction: int) -> dict:
-    """One 2-s drag of the first slider, 120 moves at 60 Hz by the clock: rate and latency."""
+def first_handle(root) -> tuple[float, float]:
+    """Install the latency probe on the digit; the middle of the first slider's handle."""
     digit = root.locator(helpers.DIGIT).first
     digit.wait_for(state="visible", timeout=180_000)
     digit.evaluate(helpers.LATENCY_PROBE)
     handle = root.locator(".widget-slider .noUi-handle, .widget-hslider .noUi-handle").first
     box = handle.bounding_box()
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def paced_drag(page, root, direction: int) -> dict:
+    """One 2-s drag of the first slider, 120 moves at 60 Hz by the clock: rate and latency."""
+    x, y = first_handle(root)
     page.mouse.move(x, y)
     page.mouse.down()
     start = time.perf_counter()
@@ -140,12 +145,7 @@ def clock_offset(page) -> float:
 
 def free_drag(page, root, direction: int, port: int) -> dict:
     """One 2-s drag by a hand that does not wait for the page: rate and latency."""
-    digit = root.locator(helpers.DIGIT).first
-    digit.wait_for(state="visible", timeout=180_000)
-    digit.evaluate(helpers.LATENCY_PROBE)
-    handle = root.locator(".widget-slider .noUi-handle, .widget-hslider .noUi-handle").first
-    box = handle.bounding_box()
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    x, y = first_handle(root)
     offset = clock_offset(page)
     ids = itertools.count(1)
 

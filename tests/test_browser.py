@@ -536,8 +536,9 @@ DECODE_IN_THE_PAGE = """async ([source, spec, weights64, z, engine, simd]) => {
 
 
 #: The page's two engines: WebAssembly SIMD (what Chromium, Firefox and Safari ≥ 16.4 run) and
-#: the plain JavaScript it falls back to elsewhere. Both are held to Keras.
-ENGINES = ("wasm", "js")
+#: the plain JavaScript it falls back to elsewhere. Both are held to Keras. (Engine asked for:
+#: engine expected to run.)
+ENGINES = {"wasm": "wasm", "js": "js"}
 
 
 def decode_in_the_page(browser, decoder, z, engine="wasm", simd=True):
@@ -580,9 +581,7 @@ def parity(browser, decoder, z, name, engines=ENGINES, simd=True):
 
     keras = decode(decoder, z)
     results = {}
-    for engine, expected in (
-        engines if isinstance(engines, dict) else {e: e for e in engines}
-    ).items():
+    for engine, expected in engines.items():
         ran, page = decode_in_the_page(browser, decoder, z, engine, simd)
         assert ran == expected, f"{name}: asked for the {engine} engine, {ran} ran"
         grey = [(np.clip(v, 0, 1) * 255 + 0.5).astype(np.int16) for v in (page, keras)]
